@@ -1,0 +1,73 @@
+// Package handlers is festa's HTTP layer: one Handler built by New, every
+// route listed in routes.go, one file per feature. Handlers stay thin —
+// fetch, guard, act, render — and leave rules to the domain packages and
+// SQL to db.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"festa/components"
+	"festa/db"
+	"festa/i18n"
+)
+
+// Config holds the settings handlers need.
+type Config struct {
+	BaseURL string // public URL, for links and QR pages
+	// SecureCookies marks cookies Secure; on whenever BaseURL is https.
+	SecureCookies bool
+}
+
+// Deps are what New needs. Every field is required.
+type Deps struct {
+	Store    *db.Store
+	Messages *i18n.Bundle
+	Assets   Assets
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	Config   Config
+	Now      func() time.Time
+}
+
+// Assets are the embedded static files: hashed URLs for templates and the
+// handler that serves them.
+type Assets interface {
+	URL(name string) string
+	Handler() http.Handler
+}
+
+// Handler serves every festa route.
+type Handler struct {
+	store    *db.Store
+	messages *i18n.Bundle
+	assets   components.Assets
+	static   http.Handler
+	log      *slog.Logger
+	registry *prometheus.Registry
+	cfg      Config
+	now      func() time.Time
+	metrics  *httpMetrics
+}
+
+// New builds a Handler.
+func New(d Deps) *Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Handler{
+		store:    d.Store,
+		messages: d.Messages,
+		assets:   d.Assets,
+		static:   d.Assets.Handler(),
+		log:      d.Logger,
+		registry: d.Registry,
+		cfg:      d.Config,
+		now:      d.Now,
+		metrics:  newHTTPMetrics(d.Registry),
+	}
+}

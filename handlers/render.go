@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"festa/components"
+	"festa/i18n"
+)
+
+// render writes a templ component with status. It renders into a buffer
+// first, so a template error becomes a clean 500 instead of half a page.
+func (h *Handler) render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page collects what every full page needs.
+func (h *Handler) page(c echo.Context, title string) components.Page {
+	return components.Page{
+		Title:     title,
+		Lang:      localizer(c).Lang(),
+		CSRF:      csrfToken(c),
+		Path:      url.QueryEscape(c.Request().URL.RequestURI()),
+		Assets:    h.assets,
+		ServerNow: h.now(),
+	}
+}
+
+func localizer(c echo.Context) *i18n.Localizer {
+	return i18n.FromContext(c.Request().Context())
+}
+
+// tr translates id for the request's language.
+func tr(c echo.Context, id string, args ...any) string {
+	return localizer(c).T(id, args...)
+}
+
+// userError is an error whose message the user should read: a catalogue id
+// with arguments, and the HTTP status to answer with.
+type userError struct {
+	status int
+	id     string
+	args   []any
+}
+
+func (e *userError) Error() string { return e.id }
+
+// fail returns a userError; handlers `return fail(...)` on bad input.
+func fail(status int, id string, args ...any) error {
+	return &userError{status: status, id: id, args: args}
+}
+
+// isHTMX reports whether the request came from htmx and wants a fragment.
+func isHTMX(c echo.Context) bool {
+	return c.Request().Header.Get("HX-Request") == "true"
+}
+
+// handleError is the one place errors become responses: user errors are
+// shown in the user's language, everything else is logged once and shown as
+// a generic failure.
+func (h *Handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := http.StatusInternalServerError, ""
+	var ue *userError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ue):
+		status, message = ue.status, tr(c, ue.id, ue.args...)
+	case errors.As(err, &he):
+		status = he.Code
+		message = tr(c, httpErrorID(he.Code))
+	default:
+		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err,
+			"method", c.Request().Method, "path", c.Request().URL.Path,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		message = tr(c, "error.internal")
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	if isHTMX(c) {
+		// htmx swaps only 2xx by default; the fragment is retargeted into the
+		// page's message area so the error appears in place.
+		c.Response().Header().Set("HX-Retarget", "#messages")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
+		h.render(c, status, components.Flash("error", message))
+		return
+	}
+	if err := h.render(c, status, components.ErrorPage(h.page(c, message), status, message)); err != nil {
+		c.String(status, message)
+	}
+}
+
+func httpErrorID(code int) string {
+	switch code {
+	case http.StatusNotFound:
+		return "error.not_found"
+	case http.StatusMethodNotAllowed:
+		return "error.method"
+	case http.StatusRequestEntityTooLarge:
+		return "error.too_large"
+	case http.StatusForbidden:
+		return "error.csrf"
+	case http.StatusBadRequest:
+		return "error.bad_request"
+	default:
+		if code >= 500 {
+			return "error.internal"
+		}
+		return "error.bad_request"
+	}
+}

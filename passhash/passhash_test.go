@@ -1,0 +1,30 @@
+package passhash
+
+import "testing"
+
+func TestHashVerify(t *testing.T) {
+	for _, p := range []Params{Fast, Default} {
+		h, err := Hash("K7M2QP", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := Verify(h, "K7M2QP"); !ok || err != nil {
+			t.Fatalf("right secret rejected: %v %v", ok, err)
+		}
+		if ok, _ := Verify(h, "K7M2QQ"); ok {
+			t.Fatal("wrong secret accepted")
+		}
+		h2, _ := Hash("K7M2QP", p)
+		if h == h2 {
+			t.Fatal("two hashes of one secret are equal: salt missing")
+		}
+	}
+}
+
+func TestVerifyMalformed(t *testing.T) {
+	for _, h := range []string{"", "plain", "$argon2i$v=19$m=64,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=18$m=64,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=19$m=x$c2FsdA$a2V5", "$argon2id$v=19$m=64,t=1,p=1$!!$a2V5", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$"} {
+		if _, err := Verify(h, "x"); err == nil {
+			t.Errorf("Verify(%q) accepted a malformed hash", h)
+		}
+	}
+}
