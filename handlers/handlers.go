@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"festa/components"
@@ -23,7 +24,17 @@ type Config struct {
 	SecureCookies bool
 }
 
-// Deps are what New needs. Every field is required.
+// SeatNotifier wakes live viewers (on every app instance) after a seat
+// change has committed. Poke must not block.
+type SeatNotifier interface {
+	Poke(performanceID int64)
+}
+
+type noNotifier struct{}
+
+func (noNotifier) Poke(int64) {}
+
+// Deps are what New needs. Every field is required but Notifier and Now.
 type Deps struct {
 	Store    *db.Store
 	Messages *i18n.Bundle
@@ -31,6 +42,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 	Config   Config
+	Notifier SeatNotifier
 	Now      func() time.Time
 }
 
@@ -52,12 +64,17 @@ type Handler struct {
 	cfg      Config
 	now      func() time.Time
 	metrics  *httpMetrics
+	sessions *scs.SessionManager
+	notifier SeatNotifier
 }
 
 // New builds a Handler.
 func New(d Deps) *Handler {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Notifier == nil {
+		d.Notifier = noNotifier{}
 	}
 	return &Handler{
 		store:    d.Store,
@@ -69,5 +86,7 @@ func New(d Deps) *Handler {
 		cfg:      d.Config,
 		now:      d.Now,
 		metrics:  newHTTPMetrics(d.Registry),
+		sessions: newSessions(d.Store, d.Config.SecureCookies),
+		notifier: d.Notifier,
 	}
 }

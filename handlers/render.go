@@ -32,6 +32,7 @@ func (h *Handler) page(c echo.Context, title string) components.Page {
 		Path:      url.QueryEscape(c.Request().URL.RequestURI()),
 		Assets:    h.assets,
 		ServerNow: h.now(),
+		Student:   h.viewer(c),
 	}
 }
 

@@ -9,4 +9,29 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/healthz", h.checkHealth)
 	e.GET("/metrics", h.serveMetrics())
 	e.GET("/static/*", h.serveStatic())
+
+	// Sign-in (auth.go).
+	e.GET("/login", h.showLogin)
+	e.POST("/login", h.login)
+	e.POST("/logout", h.logout)
+	e.GET("/staff/login", h.showStaffLogin)
+	e.POST("/staff/login", h.staffLogin)
+	e.POST("/staff/logout", h.staffLogout)
+
+	// Booking (performance.go, booking.go).
+	e.GET("/p/:performance", h.showPerformance)
+	e.POST("/p/:performance/hold", h.holdSeat, h.requireStudent)
+	e.POST("/p/:performance/best", h.holdBestSeat, h.requireStudent)
+	e.POST("/p/:performance/release", h.releaseSeat, h.requireStudent)
+	e.POST("/p/:performance/confirm", h.confirmHold, h.requireStudent)
+
+	// Live updates (live.go).
+	e.GET("/ws/p/:performance", h.watchPerformance)
+	e.GET("/ws/home", h.watchHome)
+
+	// Tickets (tickets.go).
+	e.GET("/tickets", h.listTickets, h.requireStudent)
+	e.GET("/tickets/:id", h.showTicket, h.requireStudent)
+	e.GET("/tickets/:id/qr.png", h.ticketQR, h.requireStudent)
+	e.POST("/tickets/:id/cancel", h.cancelTicket, h.requireStudent)
 }

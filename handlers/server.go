@@ -49,6 +49,7 @@ func (h *Handler) Echo() *echo.Echo {
 	}))
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(h.localize)
+	e.Use(h.loadSession)
 	e.Use(h.csrf)
 	h.routes(e)
 	return e

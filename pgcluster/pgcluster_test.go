@@ -75,4 +75,3 @@ func TestFindBinaries(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-

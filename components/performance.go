@@ -1,0 +1,58 @@
+package components
+
+import "time"
+
+// PerformanceView is everything the performance page shows.
+type PerformanceView struct {
+	Slug         string
+	Title        string
+	HallName     string
+	StartsAt     time.Time
+	SalesOpenAt  time.Time
+	SalesCloseAt time.Time
+	Status       string // one of booking's Sales* states
+	PauseMessage string
+	HoldSeconds  int
+	TicketLimit  int
+	SignedIn     bool
+	HolderTag    string // the signed-in student's holder tag ("" when signed out); see SeatView.Holder
+	Hall         Hall
+	Occupancy    Occupancy
+	MyHolds      []SeatView   // the student's live holds, oldest first
+	MyTickets    []TicketLink // the student's active tickets for this performance
+	Message      string       // an error or notice to show in #messages on first render
+}
+
+// Hall is the drawing of a hall: a grid of Cols columns (seat columns and
+// aisle gaps, without the row labels) and its rows front to back.
+type Hall struct {
+	Cols int
+	Rows []HallRow
+}
+
+// HallRow is one row of seats; Cells has Cols entries in x order, with a
+// nil entry for an aisle or a missing seat.
+type HallRow struct {
+	Label string
+	Cells []*SeatView
+}
+
+// SeatView is one seat as a viewer sees it.
+type SeatView struct {
+	Label      string // "C12"
+	RowLabel   string // "C"
+	Number     int
+	State      string // available, held, sold, blocked or mine
+	Accessible bool
+	// Holder is an opaque tag of whoever holds or bought the seat (empty for
+	// none). The same bytes go to every viewer over the socket; each page
+	// knows its own student's tag and shows matching seats as "mine".
+	Holder    string
+	HeldUntil time.Time // for a held seat
+}
+
+// TicketLink points at one of the student's tickets.
+type TicketLink struct {
+	ID        string
+	SeatLabel string
+}

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"festa/components"
+	"festa/db"
+)
+
+// Session keys.
+const (
+	sessStudentID = "student_id"
+	sessStudentNo = "student_no"
+	sessName      = "name"
+	sessStaffID   = "staff_id"
+	sessStaffUser = "staff_user"
+	sessStaffRole = "staff_role"
+)
+
+// newSessions keeps sessions in PostgreSQL (the sessions table), so any app
+// instance serves any signed-in user. Cookies are HttpOnly and SameSite=Lax;
+// a session lasts the festival day (12 h) and ends after 2 h idle.
+func newSessions(store *db.Store, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	// Expired rows are swept every 10 minutes by each instance; the sweep is
+	// one DELETE and harmless to run twice.
+	sm.Store = pgxstore.NewWithCleanupInterval(store.Pool, 10*time.Minute)
+	sm.Lifetime = 12 * time.Hour
+	sm.IdleTimeout = 2 * time.Hour
+	sm.Cookie.Name = "festa_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Path = "/"
+	return sm
+}
+
+// loadSession wraps scs around every request except static files, metrics
+// and health checks (which never need one).
+func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+	return func(c echo.Context) error {
+		switch p := c.Request().URL.Path; {
+		case p == "/healthz" || p == "/metrics" || len(p) >= 8 && p[:8] == "/static/":
+			return next(c)
+		}
+		return wrapped(c)
+	}
+}
+
+// signedInStudent is the student of this session.
+type signedInStudent struct {
+	ID   int64
+	No   string
+	Name string
+}
+
+// student returns the signed-in student, if any.
+func (h *Handler) student(c echo.Context) (signedInStudent, bool) {
+	ctx := c.Request().Context()
+	id := h.sessions.GetInt64(ctx, sessStudentID)
+	if id == 0 {
+		return signedInStudent{}, false
+	}
+	return signedInStudent{ID: id, No: h.sessions.GetString(ctx, sessStudentNo), Name: h.sessions.GetString(ctx, sessName)}, true
+}
+
+// requireStudent sends visitors who are not signed in to /login and back
+// afterwards; htmx requests get an HX-Redirect so the whole page moves.
+func (h *Handler) requireStudent(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := h.student(c); ok {
+			return next(c)
+		}
+		back := c.Request().URL.RequestURI()
+		if c.Request().Method != http.MethodGet {
+			back = c.Request().Referer()
+			if u, err := url.Parse(back); err == nil {
+				back = u.RequestURI()
+			} else {
+				back = "/"
+			}
+		}
+		to := "/login?next=" + url.QueryEscape(back)
+		if isHTMX(c) {
+			c.Response().Header().Set("HX-Redirect", to)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		if c.Request().Method != http.MethodGet {
+			return fail(http.StatusUnauthorized, "auth.required")
+		}
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+}
+
+// viewer is the header's view of who is signed in.
+func (h *Handler) viewer(c echo.Context) *components.Viewer {
+	if s, ok := h.student(c); ok {
+		return &components.Viewer{Name: s.Name, ID: s.No}
+	}
+	return nil
+}
