@@ -154,12 +154,19 @@ func truncate(s string, n int) string {
 
 func ptr[T any](v T) *T { return &v }
 
+// HoldResult is the seat now held, and the seats the student gave up to
+// stay within the limit.
+type HoldResult struct {
+	Seat     SeatState
+	Released []string
+}
+
 // Hold holds the seat labelled label for the student until now plus the
 // performance's hold time. A student at the ticket limit who still holds
 // other seats moves the oldest hold to the new seat (picking another seat
 // replaces the pick). Holding one's own held seat again changes nothing.
-func (s *Store) Hold(ctx context.Context, performanceID int64, label string, studentID int64, a Actor) (SeatState, error) {
-	var out SeatState
+func (s *Store) Hold(ctx context.Context, performanceID int64, label string, studentID int64, a Actor) (HoldResult, error) {
+	var out HoldResult
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		limit, err := lockPerformance(ctx, tx, performanceID, true)
 		if err != nil {
@@ -188,7 +195,7 @@ func (s *Store) Hold(ctx context.Context, performanceID int64, label string, stu
 		case cur.State == "blocked":
 			return ErrSeatBlocked
 		case cur.State == "held" && cur.StudentID == studentID && !expired:
-			out = cur
+			out.Seat = cur
 			return nil
 		case cur.State == "sold" || (cur.State == "held" && !expired):
 			return ErrSeatTaken
@@ -216,6 +223,7 @@ func (s *Store) Hold(ctx context.Context, performanceID int64, label string, stu
 			if err := release(ctx, tx, performanceID, mine[0].label, studentID, a, "release"); err != nil {
 				return err
 			}
+			out.Released = append(out.Released, mine[0].label)
 			mine = mine[1:]
 		}
 		if expired {
@@ -239,7 +247,7 @@ func (s *Store) Hold(ctx context.Context, performanceID int64, label string, stu
 		}
 		before := seatSnapshot{State: "available"}
 		cur.State, cur.StudentID = "held", studentID
-		out = cur
+		out.Seat = cur
 		return audit(ctx, tx, a, "hold", performanceID, label, before,
 			seatSnapshot{State: "held", StudentID: &studentID, HeldUntil: &cur.HeldUntil})
 	})

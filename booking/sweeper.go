@@ -1,0 +1,34 @@
+package booking
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"festa/db"
+)
+
+// Sweep frees expired holds every interval until ctx ends, and calls
+// changed with the performances it touched (to wake their viewers).
+// Viewers and bookings already treat an expired hold as free, so the
+// sweeper only tidies the tables, writes the audit trail and pushes the
+// change live; if it stops, nobody is locked out of a seat. Every instance
+// runs one: the performance row lock makes concurrent sweeps harmless.
+func Sweep(ctx context.Context, store *db.Store, interval time.Duration, changed func([]int64), log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids, err := store.ExpireHolds(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("expire holds", "error", err)
+		}
+		if len(ids) > 0 {
+			changed(ids)
+		}
+	}
+}
