@@ -14,18 +14,22 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"festa/booking"
 	"festa/db"
 	"festa/db/dbtest"
 	"festa/demo"
 	"festa/handlers"
 	"festa/i18n"
 	"festa/passhash"
+	"festa/realtime"
 	"festa/static"
+	"festa/tickets"
 )
 
 // App is a running test server.
@@ -35,12 +39,20 @@ type App struct {
 	Demo     demo.Result
 	Handler  *handlers.Handler
 	Registry *prometheus.Registry
+	Ring     *tickets.Ring
+	// Live is the app's live-update broker and Notifier what its handlers
+	// poke after a seat change; tests that change seats in SQL poke it too.
+	Live     *realtime.Broker
+	Notifier *realtime.Notifier
 }
 
 // Options tune Start.
 type Options struct {
 	Students int              // demo roster size; default 60
 	Now      func() time.Time // the server's clock; default time.Now
+	// LiveCatchUp is the live listener's periodic catch-up; default 2 s.
+	// A test that must see an update arrive by NOTIFY alone sets it long.
+	LiveCatchUp time.Duration
 }
 
 // Start serves festa on a fresh database loaded with the demo festival.
@@ -69,15 +81,50 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	key, err := tickets.GenerateKey("test1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := tickets.NewRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	holders := booking.NewHolders([]byte("apptest holder key"))
+	// Live updates run as in `festa serve`: a broker, the notifier the
+	// handlers poke, and a LISTEN connection of this app's own.
+	live := realtime.NewBroker(realtime.Config{
+		Store: store, Messages: messages, Logger: logger, Registry: reg, HolderTag: holders.Tag,
+	})
+	notifier := realtime.NewNotifier(store, live, logger)
+	listener := realtime.NewListener(store, live, logger)
+	if opts.LiveCatchUp > 0 {
+		listener.CatchUpEvery = opts.LiveCatchUp
+	}
+	background, stopBackground := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { notifier.Run(background) })
+	wg.Go(func() { listener.Run(background) })
 	h := handlers.New(handlers.Deps{
+		Tickets: ring, Holders: holders,
 		Store: store, Messages: messages, Assets: assets, Registry: reg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Config: handlers.Config{BaseURL: "http://festa.test"},
-		Now:    opts.Now,
+		Logger:   logger,
+		Config:   handlers.Config{BaseURL: "http://festa.test"},
+		Now:      opts.Now,
+		Notifier: notifier, Live: live,
 	})
 	srv := httptest.NewServer(h.Echo())
 	t.Cleanup(srv.Close)
-	return &App{URL: srv.URL, Store: store, Demo: res, Handler: h, Registry: reg}
+	// Runs before srv.Close (cleanups run last first): viewers get 1012,
+	// then the notifier and the listener stop, before the database goes.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		live.Close(ctx)
+		stopBackground()
+		wg.Wait()
+	})
+	return &App{URL: srv.URL, Store: store, Demo: res, Handler: h, Registry: reg, Ring: ring, Live: live, Notifier: notifier}
 }
 
 // Client is a cookie-keeping HTTP client that remembers the page's CSRF
@@ -160,4 +207,62 @@ func (c *Client) do(req *http.Request) (int, string) {
 func (c *Client) Cookies() []*http.Cookie {
 	u, _ := url.Parse(c.app.URL)
 	return c.HTTP.Jar.Cookies(u)
+}
+
+// SignIn signs the client in as the demo student with number no, through
+// the real login form.
+func (c *Client) SignIn(no string) {
+	c.t.Helper()
+	code := ""
+	for _, s := range c.app.Demo.Students {
+		if s.No == no {
+			code = s.Code
+		}
+	}
+	if code == "" {
+		c.t.Fatalf("apptest: no demo student %s", no)
+	}
+	if c.CSRF == "" {
+		c.Get("/login")
+	}
+	status, body := c.Post("/login", url.Values{"student_no": {no}, "code": {code}}, false)
+	if status != http.StatusSeeOther {
+		c.t.Fatalf("apptest: sign in %s: status %d\n%s", no, status, body)
+	}
+}
+
+// Fingerprint digests every table a booking or sign-in touches, so a test
+// can prove that a refused request changed nothing.
+func (a *App) Fingerprint(t testing.TB) string {
+	t.Helper()
+	var s string
+	err := a.Store.Pool.QueryRow(context.Background(), `SELECT md5(
+		(SELECT coalesce(string_agg(ps::text, ',' ORDER BY performance_id, seat_id), '') FROM performance_seats ps) ||
+		(SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tickets t) ||
+		(SELECT coalesce(string_agg(c::text, ',' ORDER BY id), '') FROM check_ins c) ||
+		(SELECT coalesce(string_agg(sc::text, ',' ORDER BY performance_id, version), '') FROM seat_changes sc) ||
+		(SELECT count(*)::text FROM audit_log) ||
+		(SELECT coalesce(string_agg(p.version::text || p.paused::text, ',' ORDER BY id), '') FROM performances p))`).Scan(&s)
+	if err != nil {
+		t.Fatalf("apptest: fingerprint: %v", err)
+	}
+	return s
+}
+
+// Exec runs SQL on the app's database, failing the test on error.
+func (a *App) Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if _, err := a.Store.Pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("apptest: %v", err)
+	}
+}
+
+// Count runs a counting query.
+func (a *App) Count(t testing.TB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := a.Store.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("apptest: %v", err)
+	}
+	return n
 }

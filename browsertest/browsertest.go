@@ -8,10 +8,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -35,6 +37,7 @@ type Options struct {
 	Width, Height int     // default 1280×900
 	Scale         float64 // device scale factor; default 1
 	Mobile        bool
+	Lang          string // Accept-Language the browser sends; default "ko-KR,ko"
 }
 
 // New starts a headless chromium with a fresh profile and returns a tab
@@ -51,6 +54,9 @@ func New(t testing.TB, opts Options) context.Context {
 	if opts.Scale == 0 {
 		opts.Scale = 1
 	}
+	if opts.Lang == "" {
+		opts.Lang = "ko-KR,ko"
+	}
 	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(t.TempDir()),
@@ -64,6 +70,7 @@ func New(t testing.TB, opts Options) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("lang", strings.SplitN(opts.Lang, ",", 2)[0]),
 		chromedp.WindowSize(opts.Width, opts.Height),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
@@ -72,8 +79,11 @@ func New(t testing.TB, opts Options) context.Context {
 		cancelTab()
 		cancelAlloc()
 	})
-	if err := chromedp.Run(ctx, chromedp.EmulateViewport(int64(opts.Width), int64(opts.Height),
-		chromedp.EmulateScale(opts.Scale), mobile(opts.Mobile))); err != nil {
+	if err := chromedp.Run(ctx,
+		network.Enable(),
+		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": opts.Lang}),
+		chromedp.EmulateViewport(int64(opts.Width), int64(opts.Height), chromedp.EmulateScale(opts.Scale), mobile(opts.Mobile)),
+	); err != nil {
 		t.Fatalf("browsertest: start chromium: %v", err)
 	}
 	return ctx

@@ -15,12 +15,20 @@ type PerformanceView struct {
 	HoldSeconds  int
 	TicketLimit  int
 	SignedIn     bool
+	CSRF         string // the request's CSRF token, for the forms inside live regions
 	HolderTag    string // the signed-in student's holder tag ("" when signed out); see SeatView.Holder
 	Hall         Hall
 	Occupancy    Occupancy
 	MyHolds      []SeatView   // the student's live holds, oldest first
 	MyTickets    []TicketLink // the student's active tickets for this performance
 	Message      string       // an error or notice to show in #messages on first render
+	MessageKind  string       // "error" (the default when empty) or "info", for Message
+
+	// Now is the server's clock when the view was rendered. Countdowns in
+	// the hold panel measure their offset from it; without it they fall back
+	// to the page's data-server-now, which is stale once the panel is
+	// swapped in later. Set it on every render.
+	Now time.Time
 }
 
 // Hall is the drawing of a hall: a grid of Cols columns (seat columns and

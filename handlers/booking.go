@@ -1,13 +1,312 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
 
-func (h *Handler) showPerformance(c echo.Context) error { return echo.ErrNotFound }
-func (h *Handler) holdSeat(c echo.Context) error        { return echo.ErrNotFound }
-func (h *Handler) holdBestSeat(c echo.Context) error    { return echo.ErrNotFound }
-func (h *Handler) releaseSeat(c echo.Context) error     { return echo.ErrNotFound }
-func (h *Handler) confirmHold(c echo.Context) error     { return echo.ErrNotFound }
-func (h *Handler) listTickets(c echo.Context) error     { return echo.ErrNotFound }
-func (h *Handler) showTicket(c echo.Context) error      { return echo.ErrNotFound }
-func (h *Handler) ticketQR(c echo.Context) error        { return echo.ErrNotFound }
-func (h *Handler) cancelTicket(c echo.Context) error    { return echo.ErrNotFound }
+	"github.com/labstack/echo/v4"
+
+	"festa/booking"
+	"festa/components"
+	"festa/db"
+	"festa/seatpick"
+	"festa/tickets"
+)
+
+// seatLabelRE is the shape of every seat label festa draws ("C12",
+// "AA101"); anything else is refused before it reaches the database.
+var seatLabelRE = regexp.MustCompile(`^[A-Z]{1,2}[0-9]{1,3}$`)
+
+func (h *Handler) performance(c echo.Context) (db.Performance, error) {
+	slug := c.Param("performance")
+	if len(slug) > 64 {
+		return db.Performance{}, echo.ErrNotFound
+	}
+	p, err := h.store.PerformanceBySlug(c.Request().Context(), slug)
+	if errors.Is(err, db.ErrNotFound) {
+		return p, echo.ErrNotFound
+	}
+	return p, err
+}
+
+func (h *Handler) showPerformance(c echo.Context) error {
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.performanceView(c, perf)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, components.PerformancePage(h.page(c, perf.Title), v))
+}
+
+// performanceView loads the seat map and the signed-in student's holds and
+// tickets for perf.
+func (h *Handler) performanceView(c echo.Context, perf db.Performance) (components.PerformanceView, error) {
+	ctx := c.Request().Context()
+	seats, _, err := h.store.PerformanceSeats(ctx, perf.ID)
+	if err != nil {
+		return components.PerformanceView{}, err
+	}
+	st, signedIn := h.student(c)
+	v := components.PerformanceView{
+		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
+		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
+		Status: booking.SalesStatus(perf, h.now()), PauseMessage: perf.PauseMessage,
+		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
+		SignedIn: signedIn, CSRF: csrfToken(c),
+	}
+	if signedIn {
+		v.HolderTag = h.holders.Tag(st.ID)
+	}
+	v.Hall, v.Occupancy, v.MyHolds = h.drawHall(seats, st.ID)
+	if signedIn {
+		ts, err := h.store.StudentTickets(ctx, st.ID)
+		if err != nil {
+			return v, err
+		}
+		for _, t := range ts {
+			if t.PerformanceID == perf.ID && t.Status == "active" {
+				v.MyTickets = append(v.MyTickets, components.TicketLink{ID: t.ID, SeatLabel: t.SeatLabel})
+			}
+		}
+	}
+	return v, nil
+}
+
+// drawHall lays seats out on the hall grid and counts them. me is the
+// signed-in student (0 for none): their seats are drawn as "mine".
+func (h *Handler) drawHall(seats []db.SeatState, me int64) (components.Hall, components.Occupancy, []components.SeatView) {
+	var hall components.Hall
+	var occ components.Occupancy
+	var mine []components.SeatView
+	for _, s := range seats {
+		hall.Cols = max(hall.Cols, s.X+1)
+	}
+	for _, s := range seats {
+		if len(hall.Rows) == 0 || hall.Rows[len(hall.Rows)-1].Label != s.RowLabel {
+			hall.Rows = append(hall.Rows, components.HallRow{Label: s.RowLabel, Cells: make([]*components.SeatView, hall.Cols)})
+		}
+		sv := h.seatView(s, me)
+		hall.Rows[len(hall.Rows)-1].Cells[s.X] = &sv
+		switch s.State {
+		case "sold":
+			occ.Sold++
+		case "held":
+			occ.Held++
+		case "available":
+			occ.Available++
+		}
+		if me != 0 && s.StudentID == me && s.State == "held" {
+			mine = append(mine, sv)
+		}
+	}
+	occ.Capacity = occ.Sold + occ.Held + occ.Available
+	return hall, occ, mine
+}
+
+func (h *Handler) seatView(s db.SeatState, me int64) components.SeatView {
+	sv := components.SeatView{
+		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
+		Accessible: s.Kind == "accessible", Holder: h.holders.Tag(s.StudentID), HeldUntil: s.HeldUntil,
+	}
+	if me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
+		sv.State = "mine"
+	}
+	return sv
+}
+
+// actor describes the request for the audit log.
+func actor(c echo.Context, studentID int64) db.Actor {
+	return db.Actor{Kind: "student", ID: studentID, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
+func (h *Handler) holdSeat(c echo.Context) error {
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	st, _ := h.student(c)
+	label := strings.ToUpper(strings.TrimSpace(c.FormValue("seat")))
+	if !seatLabelRE.MatchString(label) {
+		return fail(http.StatusBadRequest, "booking.bad_seat")
+	}
+	res, err := h.store.Hold(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID))
+	if err != nil {
+		return bookingError(err, perf, label)
+	}
+	h.notifier.Poke(perf.ID)
+	return h.answerBooking(c, perf, append(res.Released, label))
+}
+
+func (h *Handler) holdBestSeat(c echo.Context) error {
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	st, _ := h.student(c)
+	ctx := c.Request().Context()
+	// Someone may take the chosen seat between the look and the hold; try a
+	// few times before giving up.
+	for range 3 {
+		seats, _, err := h.store.PerformanceSeats(ctx, perf.ID)
+		if err != nil {
+			return err
+		}
+		label, ok := seatpick.Best(pickable(seats, st.ID), seatpick.Options{})
+		if !ok {
+			return fail(http.StatusConflict, "booking.sold_out")
+		}
+		res, err := h.store.Hold(ctx, perf.ID, label, st.ID, actor(c, st.ID))
+		if errors.Is(err, db.ErrSeatTaken) {
+			continue
+		}
+		if err != nil {
+			return bookingError(err, perf, label)
+		}
+		h.notifier.Poke(perf.ID)
+		return h.answerBooking(c, perf, append(res.Released, label))
+	}
+	return fail(http.StatusConflict, "booking.busy")
+}
+
+// pickable is the hall as the best-seat picker sees it; the student's own
+// hold counts as taken, so "best available" finds them another seat.
+func pickable(seats []db.SeatState, me int64) []seatpick.Seat {
+	out := make([]seatpick.Seat, 0, len(seats))
+	for _, s := range seats {
+		if s.Kind == "blocked" {
+			continue
+		}
+		out = append(out, seatpick.Seat{Label: s.Label, Row: s.Y, X: s.X, Free: s.State == "available", Accessible: s.Kind == "accessible"})
+	}
+	return out
+}
+
+func (h *Handler) releaseSeat(c echo.Context) error {
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	st, _ := h.student(c)
+	label := strings.ToUpper(strings.TrimSpace(c.FormValue("seat")))
+	if !seatLabelRE.MatchString(label) {
+		return fail(http.StatusBadRequest, "booking.bad_seat")
+	}
+	if err := h.store.Release(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID)); err != nil {
+		return bookingError(err, perf, label)
+	}
+	h.notifier.Poke(perf.ID)
+	return h.answerBooking(c, perf, []string{label})
+}
+
+func (h *Handler) confirmHold(c echo.Context) error {
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	st, _ := h.student(c)
+	ts, err := h.store.Confirm(c.Request().Context(), perf.ID, st.ID, newTicketID, h.signTicket, actor(c, st.ID))
+	if err != nil {
+		return bookingError(err, perf, "")
+	}
+	h.notifier.Poke(perf.ID)
+	to := "/tickets"
+	if len(ts) == 1 {
+		to = "/tickets/" + ts[0].ID
+	}
+	return redirect(c, to)
+}
+
+func newTicketID() (string, error) {
+	id, err := tickets.NewID()
+	return id.String(), err
+}
+
+// signTicket signs a ticket's token with the first key of the ring.
+func (h *Handler) signTicket(id, performance, seat string, issuedAt time.Time) (string, string, error) {
+	tid, err := tickets.ParseID(id)
+	if err != nil {
+		return "", "", err
+	}
+	token, err := h.tickets.Sign(tickets.Claims{TicketID: tid, Performance: performance, Seat: seat, IssuedAt: issuedAt})
+	if err != nil {
+		return "", "", err
+	}
+	return strings.Split(token, ".")[1], token, nil
+}
+
+// answerBooking answers a hold or release: htmx gets the new hold panel and
+// the changed seats out of band; a plain form post goes back to the page.
+func (h *Handler) answerBooking(c echo.Context, perf db.Performance, changed []string) error {
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, "/p/"+perf.Slug)
+	}
+	v, err := h.performanceView(c, perf)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, l := range changed {
+		want[l] = true
+	}
+	var seats []components.SeatView
+	for _, row := range v.Hall.Rows {
+		for _, cell := range row.Cells {
+			if cell != nil && want[cell.Label] {
+				seats = append(seats, *cell)
+			}
+		}
+	}
+	return h.render(c, http.StatusOK, components.BookingUpdate(v, seats))
+}
+
+// redirect sends the browser to path: htmx follows HX-Redirect, a plain
+// form post a 303.
+func redirect(c echo.Context, path string) error {
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", path)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, path)
+}
+
+// bookingError turns a refused booking into the message the student reads.
+func bookingError(err error, perf db.Performance, seat string) error {
+	switch {
+	case errors.Is(err, db.ErrSeatNotFound):
+		return fail(http.StatusNotFound, "booking.seat_not_found", "seat", seat)
+	case errors.Is(err, db.ErrSeatBlocked):
+		return fail(http.StatusConflict, "booking.seat_blocked", "seat", seat)
+	case errors.Is(err, db.ErrSeatTaken):
+		return fail(http.StatusConflict, "booking.seat_taken", "seat", seat)
+	case errors.Is(err, db.ErrSalesNotOpen):
+		return fail(http.StatusForbidden, "booking.sales_not_open")
+	case errors.Is(err, db.ErrSalesClosed):
+		return fail(http.StatusForbidden, "booking.sales_closed")
+	case errors.Is(err, db.ErrSalesPaused):
+		if perf.PauseMessage != "" {
+			return fail(http.StatusForbidden, "booking.sales_paused_because", "message", perf.PauseMessage)
+		}
+		return fail(http.StatusForbidden, "booking.sales_paused")
+	case errors.Is(err, db.ErrLimit):
+		return fail(http.StatusConflict, "booking.limit", "count", perf.TicketLimit)
+	case errors.Is(err, db.ErrNoHold):
+		return fail(http.StatusConflict, "booking.no_hold")
+	case errors.Is(err, db.ErrHoldExpired):
+		return fail(http.StatusConflict, "booking.hold_expired")
+	case errors.Is(err, db.ErrStudentDisabled):
+		return fail(http.StatusForbidden, "booking.disabled")
+	case errors.Is(err, db.ErrTicketCancelled):
+		return fail(http.StatusConflict, "tickets.already_cancelled")
+	case errors.Is(err, db.ErrCheckedIn):
+		return fail(http.StatusConflict, "tickets.checked_in")
+	case errors.Is(err, db.ErrNotFound):
+		return echo.ErrNotFound
+	}
+	return err
+}

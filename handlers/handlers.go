@@ -12,9 +12,12 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"festa/booking"
 	"festa/components"
 	"festa/db"
 	"festa/i18n"
+	"festa/realtime"
+	"festa/tickets"
 )
 
 // Config holds the settings handlers need.
@@ -43,6 +46,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Config   Config
 	Notifier SeatNotifier
+	Tickets  *tickets.Ring    // signs and verifies ticket tokens
+	Holders  booking.Holders  // holder tags for the live seat map
+	Live     *realtime.Broker // live seat maps over WebSocket; nil answers /ws/… with 404
 	Now      func() time.Time
 }
 
@@ -66,6 +72,9 @@ type Handler struct {
 	metrics  *httpMetrics
 	sessions *scs.SessionManager
 	notifier SeatNotifier
+	tickets  *tickets.Ring
+	holders  booking.Holders
+	live     *realtime.Broker
 }
 
 // New builds a Handler.
@@ -88,5 +97,8 @@ func New(d Deps) *Handler {
 		metrics:  newHTTPMetrics(d.Registry),
 		sessions: newSessions(d.Store, d.Config.SecureCookies),
 		notifier: d.Notifier,
+		tickets:  d.Tickets,
+		holders:  d.Holders,
+		live:     d.Live,
 	}
 }

@@ -72,6 +72,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// Errors raised before the localize middleware ran (an oversized body,
+	// say) still deserve the user's language.
+	if _, ok := i18n.Lookup(c.Request().Context()); !ok {
+		r := c.Request()
+		c.SetRequest(r.WithContext(i18n.WithLocalizer(r.Context(), h.messages.Localizer(i18n.Negotiate(r)))))
+	}
 	status, message := http.StatusInternalServerError, ""
 	var ue *userError
 	var he *echo.HTTPError

@@ -120,6 +120,12 @@ func WithLocalizer(ctx context.Context, l *Localizer) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
+// Lookup returns the Localizer in ctx, if any.
+func Lookup(ctx context.Context) (*Localizer, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*Localizer)
+	return l, ok
+}
+
 // FromContext returns the request's Localizer. It panics when none was set:
 // rendering without a language is a wiring bug.
 func FromContext(ctx context.Context) *Localizer {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"festa/db"
 	"festa/handlers"
 	"festa/i18n"
+	"festa/realtime"
 	"festa/static"
 )
 
@@ -72,10 +74,35 @@ func serve(ctx context.Context, e env, store *db.Store, ready func(addr string))
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ring, err := ticketRing(ctx, e, store, log)
+	if err != nil {
+		return err
+	}
+	holderTags, err := holders(ctx, store)
+	if err != nil {
+		return err
+	}
+	// Live seat maps: this instance's hubs and sockets, the NOTIFY sender
+	// the booking handlers poke, and the one LISTEN connection. They stop
+	// after the server: viewers first (close 1012), then the last NOTIFY.
+	live := realtime.NewBroker(realtime.Config{
+		Store: store, Messages: messages, Logger: log, Registry: reg, HolderTag: holderTags.Tag,
+	})
+	notifier := realtime.NewNotifier(store, live, log)
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { notifier.Run(background) })
+	wg.Go(func() { realtime.NewListener(store, live, log).Run(background) })
+	defer func() {
+		stopBackground()
+		wg.Wait()
+	}()
 	baseURL := strings.TrimRight(e.get("FESTA_BASE_URL", "http://localhost:8080"), "/")
 	h := handlers.New(handlers.Deps{
 		Store: store, Messages: messages, Assets: assets, Logger: log, Registry: reg,
-		Config: handlers.Config{BaseURL: baseURL, SecureCookies: strings.HasPrefix(baseURL, "https://")},
+		Config:  handlers.Config{BaseURL: baseURL, SecureCookies: strings.HasPrefix(baseURL, "https://")},
+		Tickets: ring, Holders: holderTags,
+		Notifier: notifier, Live: live,
 	})
 	addr := e.get("FESTA_ADDR", ":8080")
 	ln, err := net.Listen("tcp", addr)
@@ -104,8 +131,14 @@ func serve(ctx context.Context, e env, store *db.Store, ready func(addr string))
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Shutdown does not track WebSockets (they are hijacked); as soon as it
+	// stops accepting, every viewer is sent 1012 and reconnects elsewhere.
+	srv.RegisterOnShutdown(func() { live.Close(shutdownCtx) })
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := live.Close(shutdownCtx); err != nil {
+		return fmt.Errorf("serve: close live viewers: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,249 @@
+package handlers_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"festa/apptest"
+)
+
+func seat(label string) url.Values { return url.Values{"seat": {label}} }
+
+// Each rule of a hold, broken over HTTP: the student reads why, in Korean
+// or English, and the database does not change.
+func TestHoldRefusalsExplainAndChangeNothing(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	other := app.NewClient(t)
+	other.SignIn("10102")
+	if status, body := other.Post("/p/opening/hold", seat("C12"), true); status != 200 {
+		t.Fatalf("bob's hold: %d %s", status, body)
+	}
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	cases := []struct {
+		name   string
+		path   string
+		form   url.Values
+		setup  string
+		status int
+		ko, en string
+	}{
+		{"unknown seat", "/p/opening/hold", seat("Z99"), "", 404, "Z99 좌석이 없어요", "no seat Z99"},
+		{"malformed seat", "/p/opening/hold", seat("C12'; DROP TABLE seats;--"), "", 400, "좌석 번호가 올바르지 않아요", "not a valid seat"},
+		{"empty seat", "/p/opening/hold", url.Values{}, "", 400, "좌석 번호가 올바르지 않아요", "not a valid seat"},
+		{"blocked seat", "/p/opening/hold", seat("P13"), "", 409, "예매할 수 없는 자리", "cannot be booked"},
+		{"someone else's hold", "/p/opening/hold", seat("C12"), "", 409, "방금 다른 사람이 C12", "Someone took C12"},
+		{"release someone else's hold", "/p/opening/release", seat("C12"), "", 409, "잡아 둔 좌석이 없어요", "no seat held"},
+		{"confirm without a hold", "/p/opening/confirm", nil, "", 409, "잡아 둔 좌석이 없어요", "no seat held"},
+		{"sales not open", "/p/night/hold", seat("A1"), "", 403, "아직 예매가 시작되지 않았어요", "not opened yet"},
+		{"unknown performance", "/p/nope/hold", seat("A1"), "", 404, "찾는 페이지가 없어요", "no such page"},
+		{"paused", "/p/opening/hold", seat("A1"), `UPDATE performances SET paused = true, pause_message = '무대 점검 중' WHERE slug = 'opening'`, 403, "무대 점검 중", "Sales are paused: 무대 점검 중"},
+		{"closed", "/p/opening/hold", seat("A1"), `UPDATE performances SET paused = false, sales_close_at = now() - interval '1 second', sales_open_at = now() - interval '1 day' WHERE slug = 'opening'`, 403, "예매가 마감됐어요", "Sales are closed"},
+	}
+	for _, tc := range cases {
+		if tc.setup != "" {
+			app.Exec(t, tc.setup)
+		}
+		for lang, want := range map[string]string{"ko": tc.ko, "en": tc.en} {
+			c.Lang = lang
+			before := app.Fingerprint(t)
+			status, body := c.Post(tc.path, tc.form, true)
+			if status != tc.status {
+				t.Errorf("%s (%s): status %d, want %d", tc.name, lang, status, tc.status)
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("%s (%s): body lacks %q:\n%s", tc.name, lang, want, body)
+			}
+			if app.Fingerprint(t) != before {
+				t.Errorf("%s (%s): the refused request changed the database", tc.name, lang)
+			}
+		}
+	}
+}
+
+func TestRequestsWithoutCSRFOrWithWrongMethodChangeNothing(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	before := app.Fingerprint(t)
+	if status, body := c.Post("/p/opening/hold", url.Values{"seat": {"A1"}, "_csrf": {""}}, true); status != http.StatusForbidden || !strings.Contains(body, "보안 확인") {
+		t.Errorf("missing CSRF: %d %s", status, body)
+	}
+	if status, _ := c.Post("/p/opening/hold", url.Values{"seat": {"A1"}, "_csrf": {"forged-token-forged-token-forged-token-abcd"}}, true); status != http.StatusForbidden {
+		t.Errorf("wrong CSRF: %d", status)
+	}
+	req, _ := http.NewRequest("POST", app.URL+"/p/opening/hold", strings.NewReader("seat=A1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := c.Do(req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin POST with the token: %d", resp.StatusCode)
+	}
+	if status, _ := c.Get("/p/opening/hold?seat=A1"); status != http.StatusMethodNotAllowed {
+		t.Errorf("GET hold: %d, want 405", status)
+	}
+	big := url.Values{"seat": {strings.Repeat("A", 100<<10)}}
+	if status, _ := c.Post("/p/opening/hold", big, true); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized form: %d, want 413", status)
+	}
+	anon := app.NewClient(t)
+	anon.Get("/p/opening")
+	if status, _ := anon.Post("/p/opening/hold", seat("A1"), false); status != http.StatusUnauthorized {
+		t.Errorf("signed-out hold: %d, want 401", status)
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("a refused request changed the database")
+	}
+	// The header form of the token works (what htmx sends).
+	req, _ = http.NewRequest("POST", app.URL+"/p/opening/hold", strings.NewReader("seat=A1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("HX-Request", "true")
+	if resp, body := c.Do(req); resp.StatusCode != 200 || !strings.Contains(body, `id="seat-A1"`) {
+		t.Errorf("hold with the header token: %d %s", resp.StatusCode, body)
+	}
+}
+
+var ticketLink = regexp.MustCompile(`/tickets/([0-9a-f-]{36})`)
+
+func TestHoldConfirmTicketCancel(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	status, body := c.Post("/p/opening/hold", seat("D7"), true)
+	if status != 200 {
+		t.Fatalf("hold: %d %s", status, body)
+	}
+	for _, want := range []string{`id="hold-panel"`, `id="seat-D7"`, `data-state="mine"`, `hx-swap-oob`, `id="occupancy"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("hold answer lacks %s", want)
+		}
+	}
+	// Moving the hold: picking another seat frees the first.
+	status, body = c.Post("/p/opening/hold", seat("D8"), true)
+	if status != 200 || !regexp.MustCompile(`id="seat-D7"[^>]*data-state="available"|data-state="available"[^>]*id="seat-D7"`).MatchString(body) {
+		t.Errorf("moving the hold did not free D7 in the answer: %d", status)
+	}
+	resp, _ := c.Do(htmxPost(t, app, c, "/p/opening/confirm", nil))
+	loc := resp.Header.Get("HX-Redirect")
+	m := ticketLink.FindStringSubmatch(loc)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("confirm: %d, HX-Redirect %q", resp.StatusCode, loc)
+	}
+	id := m[1]
+	// A double click gives the same ticket.
+	resp, _ = c.Do(htmxPost(t, app, c, "/p/opening/confirm", nil))
+	if resp.Header.Get("HX-Redirect") != loc {
+		t.Errorf("second confirm went to %q, want %q", resp.Header.Get("HX-Redirect"), loc)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM tickets`); n != 1 {
+		t.Fatalf("%d tickets after a double confirm", n)
+	}
+	status, page := c.Get("/tickets/" + id)
+	if status != 200 {
+		t.Fatalf("ticket page: %d", status)
+	}
+	tok := regexp.MustCompile(`data-ticket-token="([^"]+)"`).FindStringSubmatch(page)
+	if tok == nil {
+		t.Fatal("ticket page has no data-ticket-token")
+	}
+	claims, err := app.Ring.Verify(tok[1])
+	if err != nil || claims.Seat != "D8" || claims.Performance != "opening" || claims.TicketID.String() != id {
+		t.Errorf("token claims %+v, %v", claims, err)
+	}
+	// The QR image decodes to the token on the page.
+	resp, png := c.Do(mustRequest(t, "GET", app.URL+"/tickets/"+id+"/qr.png"))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("qr.png: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if got := decodeQR(t, []byte(png)); got != tok[1] {
+		t.Errorf("QR decodes to %q, page shows %q", got, tok[1])
+	}
+	// Nobody else sees it.
+	other := app.NewClient(t)
+	other.SignIn("10102")
+	for _, p := range []string{"/tickets/" + id, "/tickets/" + id + "/qr.png"} {
+		if status, _ := other.Get(p); status != http.StatusNotFound {
+			t.Errorf("another student got %s: %d", p, status)
+		}
+	}
+	if status, _ := other.Post("/tickets/"+id+"/cancel", nil, true); status != http.StatusNotFound {
+		t.Errorf("another student cancelled: %d", status)
+	}
+	// My tickets lists it.
+	if _, list := c.Get("/tickets"); !strings.Contains(list, "/tickets/"+id) {
+		t.Error("my tickets does not list the ticket")
+	}
+	// Cancelling frees the seat for everyone.
+	resp, _ = c.Do(htmxPost(t, app, c, "/tickets/"+id+"/cancel", nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	if status, _ := other.Post("/p/opening/hold", seat("D8"), true); status != 200 {
+		t.Errorf("cancelled seat not free: %d", status)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM audit_log WHERE action IN ('hold','release','confirm','cancel')`); n != 6 {
+		t.Errorf("%d audit rows for hold, release, hold, confirm, cancel and the other student's hold, want 6", n)
+	}
+}
+
+func TestHoldExpiredAtConfirm(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	c.Post("/p/opening/hold", seat("H3"), true)
+	app.Exec(t, `UPDATE performance_seats SET held_until = now() - interval '1 second' WHERE state = 'held'`)
+	before := app.Fingerprint(t)
+	status, body := c.Post("/p/opening/confirm", nil, true)
+	if status != 409 || !strings.Contains(body, "시간이 지났어요") {
+		t.Errorf("confirm after expiry: %d %s", status, body)
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("confirm of an expired hold changed the database")
+	}
+}
+
+func TestBestAvailablePicksACentreSeat(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	status, body := c.Post("/p/opening/best", nil, true)
+	if status != 200 {
+		t.Fatalf("best: %d %s", status, body)
+	}
+	var label string
+	app.Store.Pool.QueryRow(t.Context(), `SELECT s.label FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id WHERE ps.state = 'held'`).Scan(&label)
+	if label != "A15" && label != "A16" {
+		t.Errorf("best available held %q, want a front-centre seat", label)
+	}
+}
+
+func htmxPost(t *testing.T, app *apptest.App, c *apptest.Client, path string, form url.Values) *http.Request {
+	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.CSRF)
+	req, _ := http.NewRequest("POST", app.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	return req
+}
+
+// decodeQR reads a QR code with zbarimg (Debian's zbar-tools, installed by
+// .ci/run).
+func decodeQR(t *testing.T, png []byte) string {
+	t.Helper()
+	cmd := exec.Command("zbarimg", "--quiet", "--raw", "-")
+	cmd.Stdin = bytes.NewReader(png)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("zbarimg (apt-get install zbar-tools): %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}

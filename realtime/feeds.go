@@ -1,0 +1,233 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"festa/components"
+	"festa/db"
+)
+
+// seatFeed is a performance's seat map: every seat and the occupancy
+// counts, kept in memory at the version of the last batch.
+//
+// The state starts from one snapshot (PerformanceSeats) and moves forward
+// only by batches read from the change log, each one snapshot too, so it is
+// always exactly the database's state at h.version — except that a hold
+// whose time runs out is shown available at that moment, as the page would
+// show it, before the sweeper records it.
+type seatFeed struct {
+	store *db.Store
+	id    int64
+	tag   func(studentID int64) string
+
+	version int64
+	seats   []db.SeatState // row and seat order, as the page draws them
+	index   map[int64]int  // seat id → position in seats
+	next    time.Time      // earliest live hold's expiry; zero for none
+}
+
+func (f *seatFeed) load(ctx context.Context) error {
+	seats, version, err := f.store.PerformanceSeats(ctx, f.id)
+	if err != nil {
+		return err
+	}
+	f.seats, f.version = seats, version
+	f.index = make(map[int64]int, len(seats))
+	for i, s := range seats {
+		f.index[s.SeatID] = i
+	}
+	f.next = f.earliestExpiry()
+	return nil
+}
+
+func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
+	b, err := f.store.SeatBatchSince(ctx, f.id, f.version)
+	if err != nil {
+		return nil, err
+	}
+	if b.Version <= f.version {
+		return nil, nil // an echo of a change already shown
+	}
+	f.version = b.Version
+	var changed []int
+	for _, s := range b.Seats {
+		i, ok := f.index[s.SeatID]
+		if !ok {
+			continue
+		}
+		if !sameView(f.seats[i], s) {
+			changed = append(changed, i)
+		}
+		f.seats[i] = s
+	}
+	f.next = f.earliestExpiry()
+	// A seat held and released inside one window looks as it did: nothing
+	// to send.
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	return f.delta(changed, b.Oldest), nil
+}
+
+func (f *seatFeed) expire(now time.Time) *delta {
+	if f.next.IsZero() || now.Before(f.next) {
+		return nil
+	}
+	var changed []int
+	for i, s := range f.seats {
+		if s.State == "held" && !s.HeldUntil.After(now) {
+			f.seats[i].State, f.seats[i].StudentID, f.seats[i].HeldUntil = "available", 0, time.Time{}
+			changed = append(changed, i)
+		}
+	}
+	f.next = f.earliestExpiry()
+	if len(changed) == 0 {
+		return nil
+	}
+	return f.delta(changed, time.Time{})
+}
+
+func (f *seatFeed) nextExpiry() time.Time { return f.next }
+
+func (f *seatFeed) earliestExpiry() time.Time {
+	var next time.Time
+	for _, s := range f.seats {
+		if s.State == "held" && (next.IsZero() || s.HeldUntil.Before(next)) {
+			next = s.HeldUntil
+		}
+	}
+	return next
+}
+
+// delta renders the changed seats (by position) and the new occupancy.
+func (f *seatFeed) delta(changed []int, oldest time.Time) *delta {
+	views := make([]components.SeatView, len(changed))
+	for j, i := range changed {
+		views[j] = f.view(f.seats[i])
+	}
+	occ := f.occupancy()
+	return &delta{oldest: oldest, render: func(ctx context.Context, w io.Writer) error {
+		for _, v := range views {
+			if err := components.Seat(v, true).Render(ctx, w); err != nil {
+				return err
+			}
+		}
+		return components.OccupancyBar(occ, true).Render(ctx, w)
+	}}
+}
+
+func (f *seatFeed) full(ctx context.Context, w io.Writer) error {
+	for _, s := range f.seats {
+		if err := components.Seat(f.view(s), true).Render(ctx, w); err != nil {
+			return err
+		}
+	}
+	return components.OccupancyBar(f.occupancy(), true).Render(ctx, w)
+}
+
+// view is the seat as every viewer sees it: never "mine" (the same bytes
+// go to everyone; each page recognises its own holder tag).
+func (f *seatFeed) view(s db.SeatState) components.SeatView {
+	return components.SeatView{
+		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
+		Accessible: s.Kind == "accessible", Holder: f.tag(s.StudentID), HeldUntil: s.HeldUntil,
+	}
+}
+
+// occupancy counts the seats as the page does: blocked seats are not
+// capacity.
+func (f *seatFeed) occupancy() components.Occupancy {
+	var o components.Occupancy
+	for _, s := range f.seats {
+		switch s.State {
+		case "sold":
+			o.Sold++
+		case "held":
+			o.Held++
+		case "available":
+			o.Available++
+		}
+	}
+	o.Capacity = o.Sold + o.Held + o.Available
+	return o
+}
+
+// sameView reports whether two states of a seat look the same to viewers.
+func sameView(a, b db.SeatState) bool {
+	return a.State == b.State && a.StudentID == b.StudentID && a.HeldUntil.Equal(b.HeldUntil)
+}
+
+// homeFeed is the event home's "seats left" per performance. It has no
+// change log of its own: a refresh recounts every performance of the
+// event (one query) and sends the ones whose counts moved. The periodic
+// catch-up refreshes it too, which is how expired holds show up here.
+type homeFeed struct {
+	store   *db.Store
+	eventID int64 // 0 until an event exists
+	perfs   []db.PerformanceWithOccupancy
+}
+
+func (f *homeFeed) load(ctx context.Context) error {
+	ev, err := f.store.FirstEvent(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	perfs, err := f.store.EventPerformances(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	f.eventID, f.perfs = ev.ID, perfs
+	return nil
+}
+
+func (f *homeFeed) refresh(ctx context.Context) (*delta, error) {
+	if f.eventID == 0 {
+		return nil, f.load(ctx)
+	}
+	perfs, err := f.store.EventPerformances(ctx, f.eventID)
+	if err != nil {
+		return nil, err
+	}
+	before := make(map[int64]db.Occupancy, len(f.perfs))
+	for _, p := range f.perfs {
+		before[p.ID] = p.Occupancy
+	}
+	var changed []db.PerformanceWithOccupancy
+	for _, p := range perfs {
+		// A performance added since the page loaded has no element to
+		// swap into; it appears on the next page load.
+		if o, ok := before[p.ID]; ok && o != p.Occupancy {
+			changed = append(changed, p)
+		}
+	}
+	f.perfs = perfs
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	return &delta{render: func(ctx context.Context, w io.Writer) error {
+		return renderAvailability(ctx, w, changed)
+	}}, nil
+}
+
+func (f *homeFeed) expire(time.Time) *delta { return nil }
+
+func (f *homeFeed) nextExpiry() time.Time { return time.Time{} }
+
+func (f *homeFeed) full(ctx context.Context, w io.Writer) error {
+	return renderAvailability(ctx, w, f.perfs)
+}
+
+func renderAvailability(ctx context.Context, w io.Writer, perfs []db.PerformanceWithOccupancy) error {
+	for _, p := range perfs {
+		if err := components.Availability(p.Slug, components.Occupancy(p.Occupancy), true).Render(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package realtime_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"festa/db"
+	"festa/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// guard bounds every wait in these tests. It is a failure guard, not a
+// measurement: updates normally arrive in milliseconds.
+const guard = 20 * time.Second
+
+// element is one top-level element of a WebSocket message.
+type element struct {
+	id    string
+	attrs map[string]string
+}
+
+// viewer is a real WebSocket client that keeps the state its page would
+// show: every seat's data-state and the occupancy counts.
+type viewer struct {
+	t        testing.TB
+	c        *websocket.Conn
+	seats    map[string]element // by seat label
+	occ      map[string]string  // occupancy data-* attributes
+	avail    map[string]element // home availability by slug
+	messages int
+}
+
+// dial opens a viewer on path of the server at base (http://…) in lang.
+func dial(t testing.TB, base, path, lang string, opts *websocket.DialOptions) *viewer {
+	t.Helper()
+	if opts == nil {
+		opts = &websocket.DialOptions{}
+	}
+	opts.HTTPHeader = http.Header{"Accept-Language": {lang}}
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+path, opts)
+	if err != nil {
+		t.Fatalf("dial %s: %v", path, err)
+	}
+	c.SetReadLimit(8 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	return &viewer{t: t, c: c, seats: map[string]element{}, occ: map[string]string{}, avail: map[string]element{}}
+}
+
+// next reads one message, checks that it is made only of top-level
+// elements with an id and hx-swap-oob (the house rule for live payloads),
+// applies it to the viewer's state and returns its elements.
+func (v *viewer) next() []element {
+	v.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	typ, data, err := v.c.Read(ctx)
+	if err != nil {
+		v.t.Fatalf("read message %d: %v", v.messages+1, err)
+	}
+	if typ != websocket.MessageText {
+		v.t.Fatalf("message %d is %v, want text", v.messages+1, typ)
+	}
+	v.messages++
+	els, err := parseOOB(data)
+	if err != nil {
+		v.t.Fatalf("message %d: %v\n%.400s", v.messages, err, data)
+	}
+	for _, e := range els {
+		switch {
+		case strings.HasPrefix(e.id, "seat-"):
+			if e.attrs["data-seat"] != strings.TrimPrefix(e.id, "seat-") {
+				v.t.Fatalf("seat element %s has data-seat %q", e.id, e.attrs["data-seat"])
+			}
+			v.seats[strings.TrimPrefix(e.id, "seat-")] = e
+		case e.id == "occupancy":
+			for k, val := range e.attrs {
+				if strings.HasPrefix(k, "data-") {
+					v.occ[k] = val
+				}
+			}
+		case strings.HasPrefix(e.id, "avail-"):
+			v.avail[strings.TrimPrefix(e.id, "avail-")] = e
+		default:
+			v.t.Fatalf("message %d has an element with unexpected id %q", v.messages, e.id)
+		}
+	}
+	return els
+}
+
+// until reads messages until ok says the state is as wanted.
+func (v *viewer) until(what string, ok func() bool) {
+	v.t.Helper()
+	deadline := time.Now().Add(guard)
+	for !ok() {
+		if time.Now().After(deadline) {
+			v.t.Fatalf("viewer never saw %s", what)
+		}
+		v.next()
+	}
+}
+
+// parseOOB parses a message as htmx does (template content) and checks the
+// invariant: only elements at the top level, each with a unique id and
+// hx-swap-oob; nothing but whitespace between them.
+func parseOOB(data []byte) ([]element, error) {
+	ctx := &html.Node{Type: html.ElementNode, Data: "template", DataAtom: atom.Template}
+	nodes, err := html.ParseFragment(bytes.NewReader(data), ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []element
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if n.Type == html.TextNode && strings.TrimSpace(n.Data) == "" {
+			continue
+		}
+		if n.Type != html.ElementNode {
+			return nil, fmt.Errorf("top-level node %q is not an element", n.Data)
+		}
+		e := element{attrs: map[string]string{}}
+		for _, a := range n.Attr {
+			e.attrs[a.Key] = a.Val
+		}
+		e.id = e.attrs["id"]
+		if e.id == "" {
+			return nil, fmt.Errorf("top-level <%s> has no id", n.Data)
+		}
+		if _, ok := e.attrs["hx-swap-oob"]; !ok {
+			return nil, fmt.Errorf("top-level #%s has no hx-swap-oob", e.id)
+		}
+		if seen[e.id] {
+			return nil, fmt.Errorf("id %s twice in one message", e.id)
+		}
+		seen[e.id] = true
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty message")
+	}
+	return out, nil
+}
+
+// closeStatus reads until the connection ends and returns its close code.
+func (v *viewer) closeStatus() websocket.StatusCode {
+	v.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	for {
+		_, _, err := v.c.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				v.t.Fatal("connection did not close")
+			}
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+// dbSeats is the performance's seats as a fresh page would show them.
+func dbSeats(t testing.TB, store *db.Store, perfID int64) map[string]string {
+	t.Helper()
+	seats, _, err := store.PerformanceSeats(context.Background(), perfID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(seats))
+	for _, s := range seats {
+		out[s.Label] = s.State
+	}
+	return out
+}
+
+// matches reports whether the viewer shows exactly the database's seats.
+func (v *viewer) matches(want map[string]string) bool {
+	if len(v.seats) != len(want) {
+		return false
+	}
+	for label, st := range want {
+		if v.seats[label].attrs["data-state"] != st {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *viewer) state(label string) string { return v.seats[label].attrs["data-state"] }
+
+// performance returns the id of the demo performance slug.
+func performance(t testing.TB, store *db.Store, slug string) int64 {
+	t.Helper()
+	p, err := store.PerformanceBySlug(context.Background(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+// students returns the ids of n demo students.
+func students(t testing.TB, store *db.Store, n int) []int64 {
+	t.Helper()
+	rows, err := store.Pool.Query(context.Background(), `SELECT id FROM students ORDER BY id LIMIT $1`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if len(ids) < n {
+		t.Fatalf("want %d students, have %d", n, len(ids))
+	}
+	return ids
+}
+
+// hold holds the seats for student in SQL, as a booking would (the trigger
+// records the change); expiry is the hold's remaining time.
+func hold(t testing.TB, store *db.Store, perfID int64, student int64, expiry time.Duration, labels ...string) {
+	t.Helper()
+	tag, err := store.Pool.Exec(context.Background(), `UPDATE performance_seats ps
+		SET state = 'held', student_id = $3, held_until = now() + make_interval(secs => $4)
+		FROM seats s WHERE s.id = ps.seat_id AND ps.performance_id = $1 AND s.label = ANY($2)`,
+		perfID, labels, student, expiry.Seconds())
+	if err != nil || tag.RowsAffected() != int64(len(labels)) {
+		t.Fatalf("hold %v: %v (%d rows)", labels, err, tag.RowsAffected())
+	}
+}
+
+// free makes the seats available again.
+func free(t testing.TB, store *db.Store, perfID int64, labels ...string) {
+	t.Helper()
+	tag, err := store.Pool.Exec(context.Background(), `UPDATE performance_seats ps
+		SET state = 'available', student_id = NULL, held_until = NULL
+		FROM seats s WHERE s.id = ps.seat_id AND ps.performance_id = $1 AND s.label = ANY($2)`, perfID, labels)
+	if err != nil || tag.RowsAffected() != int64(len(labels)) {
+		t.Fatalf("free %v: %v (%d rows)", labels, err, tag.RowsAffected())
+	}
+}
+
+// counter reads a counter or gauge from reg.
+func counter(t testing.TB, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var sum float64
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+		return sum
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// waitFor polls cond (bounded by guard).
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// listeners counts this database's LISTEN connections.
+func listeners(t testing.TB, store *db.Store) int {
+	t.Helper()
+	var n int
+	err := store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'festa-listener' AND query ILIKE 'LISTEN%'`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// testLogger discards: goroutines may still log after a test has ended.
+func testLogger(testing.TB) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

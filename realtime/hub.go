@@ -1,0 +1,336 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"festa/i18n"
+)
+
+// message is one WebSocket message, shared (never modified) by every viewer
+// of a language.
+type message struct {
+	data []byte
+	// oldest is the changed_at of the oldest seat change the message
+	// carries, for the commit-to-write histogram; zero for full states and
+	// hold expiries.
+	oldest time.Time
+}
+
+// subscriber is one viewer's socket as its hub sees it.
+type subscriber struct {
+	lang  string
+	queue chan *message
+	hub   *hub // set by Broker.join
+
+	// gone is closed, once, when the hub drops the subscriber; code and
+	// reason say why and are written before the close.
+	gone   chan struct{}
+	once   sync.Once
+	code   websocket.StatusCode
+	reason string
+}
+
+func newSubscriber(lang string, queueSize int) *subscriber {
+	return &subscriber{lang: lang, queue: make(chan *message, queueSize), gone: make(chan struct{})}
+}
+
+// drop tells the subscriber's socket to close with code.
+func (s *subscriber) drop(code websocket.StatusCode, reason string) {
+	s.once.Do(func() {
+		s.code, s.reason = code, reason
+		close(s.gone)
+	})
+}
+
+// delta is one update to publish: a render function (called once per
+// language with the language's Localizer in its context) and the age of the
+// changes it carries.
+type delta struct {
+	render func(ctx context.Context, w io.Writer) error
+	oldest time.Time
+}
+
+// feed is what a hub shows: the seats of a performance, or the event home's
+// availability counts. Only the hub's goroutine calls it.
+type feed interface {
+	// load reads the full current state.
+	load(ctx context.Context) error
+	// refresh brings the state up to date from the database and returns
+	// what changed, or nil.
+	refresh(ctx context.Context) (*delta, error)
+	// expire applies changes that come with time alone (a hold running
+	// out) and returns them, or nil.
+	expire(now time.Time) *delta
+	// nextExpiry is when expire next has work; zero for never.
+	nextExpiry() time.Time
+	// full renders the whole state.
+	full(ctx context.Context, w io.Writer) error
+}
+
+// hub serves the viewers of one feed. Its goroutine (run) owns the feed's
+// state and does all database reads and rendering, so joining viewers and
+// batches are ordered: a viewer gets the full state as of the last batch,
+// then every batch after it. Nothing in run waits on a viewer.
+type hub struct {
+	b    *Broker
+	key  int64
+	feed feed
+
+	mu      sync.Mutex // guards subs and joining
+	subs    map[string]map[*subscriber]struct{}
+	joining map[*subscriber]struct{}
+
+	join chan struct{} // cap 1: viewers are waiting in joining
+	wake chan struct{} // cap 1: the database may have changed
+	done chan struct{} // closed when the hub is dropped
+
+	// Owned by run.
+	loaded bool
+	fulls  map[string]*message // full state per language, until the next change
+	locs   map[string]*i18n.Localizer
+}
+
+func newHub(b *Broker, key int64) *hub {
+	h := &hub{
+		b: b, key: key,
+		subs:    make(map[string]map[*subscriber]struct{}),
+		joining: make(map[*subscriber]struct{}),
+		join:    make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		fulls:   make(map[string]*message),
+		locs:    make(map[string]*i18n.Localizer),
+	}
+	if key == homeKey {
+		h.feed = &homeFeed{store: b.store}
+	} else {
+		h.feed = &seatFeed{store: b.store, id: key, tag: b.cfg.HolderTag}
+	}
+	return h
+}
+
+func (h *hub) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (h *hub) signalJoin() {
+	select {
+	case h.join <- struct{}{}:
+	default:
+	}
+}
+
+// retryDelay is how long a hub waits after a failed database read.
+const retryDelay = time.Second
+
+// run is the hub's loop: wake-ups are throttled to one refresh per window
+// (the first at once), joins are served between refreshes, hold expiries on
+// time. It ends when the hub is dropped or the broker closes.
+func (h *hub) run() {
+	defer h.b.wg.Done()
+	ctx := h.b.ctx
+	window := h.b.cfg.Window
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		last    time.Time // start of the last refresh (or load)
+		dirty   bool      // a wake-up has not been served yet
+		failing bool      // the last database read failed (logged once)
+	)
+	for {
+		joined := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.done:
+			return
+		case <-h.join:
+			joined = true
+		case <-h.wake:
+			dirty = true
+		case <-timer.C:
+		}
+		now := time.Now()
+		if joined && !h.loaded {
+			if err := h.feed.load(ctx); err != nil {
+				if !failing && ctx.Err() == nil {
+					h.b.log.Error("live: load state", "hub", h.key, "error", err)
+				}
+				failing = true
+				h.dropJoining(websocket.StatusTryAgainLater, "state unavailable")
+				continue
+			}
+			h.loaded, last, dirty, failing = true, now, false, false
+		}
+		// A joining viewer gets state no older than one window.
+		if (dirty || joined) && h.loaded && now.Sub(last) >= window {
+			last, dirty = now, false
+			d, err := h.feed.refresh(ctx)
+			switch {
+			case err != nil:
+				if !failing && ctx.Err() == nil {
+					h.b.log.Error("live: read seat changes", "hub", h.key, "error", err)
+				}
+				failing, dirty = true, true
+				last = now.Add(retryDelay - window)
+			case failing:
+				h.b.log.Info("live: seat changes readable again", "hub", h.key)
+				failing = false
+			}
+			if d != nil {
+				h.publish(d)
+			}
+		}
+		if h.loaded {
+			if d := h.feed.expire(now); d != nil {
+				h.publish(d)
+			}
+			h.admit()
+		}
+		h.arm(timer, dirty, last.Add(window))
+	}
+}
+
+// arm sets timer for the next thing run must do without being told: a
+// throttled refresh, or a hold expiry.
+func (h *hub) arm(timer *time.Timer, dirty bool, refreshAt time.Time) {
+	var next time.Time
+	if dirty {
+		next = refreshAt
+	}
+	if e := h.feed.nextExpiry(); !e.IsZero() && (next.IsZero() || e.Before(next)) {
+		next = e
+	}
+	timer.Stop()
+	if !next.IsZero() {
+		timer.Reset(max(time.Until(next), 0))
+	}
+}
+
+// admit sends each joining viewer the full state for its language and
+// then registers it for batches.
+func (h *hub) admit() {
+	h.mu.Lock()
+	waiting := make([]*subscriber, 0, len(h.joining))
+	for s := range h.joining {
+		waiting = append(waiting, s)
+	}
+	h.mu.Unlock()
+	for _, s := range waiting {
+		m, err := h.fullState(s.lang)
+		h.mu.Lock()
+		if _, ok := h.joining[s]; !ok { // it left meanwhile
+			h.mu.Unlock()
+			continue
+		}
+		delete(h.joining, s)
+		if err != nil {
+			h.mu.Unlock()
+			h.b.log.Error("live: render full state", "hub", h.key, "lang", s.lang, "error", err)
+			s.drop(websocket.StatusInternalError, "render failed")
+			continue
+		}
+		s.queue <- m // the queue is empty: this is its first message
+		if h.subs[s.lang] == nil {
+			h.subs[s.lang] = make(map[*subscriber]struct{})
+		}
+		h.subs[s.lang][s] = struct{}{}
+		h.mu.Unlock()
+	}
+}
+
+func (h *hub) dropJoining(code websocket.StatusCode, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.joining {
+		delete(h.joining, s)
+		s.drop(code, reason)
+	}
+}
+
+// fullState returns the full state rendered for lang, rendering it once
+// per change.
+func (h *hub) fullState(lang string) (*message, error) {
+	if m := h.fulls[lang]; m != nil {
+		return m, nil
+	}
+	data, err := h.render(lang, h.feed.full)
+	if err != nil {
+		return nil, err
+	}
+	m := &message{data: data}
+	h.fulls[lang] = m
+	return m, nil
+}
+
+// publish renders d once per language that has viewers and queues the same
+// bytes for each of them. A viewer whose queue is full is dropped (close
+// 1013) instead of waited for.
+func (h *hub) publish(d *delta) {
+	clear(h.fulls)
+	h.mu.Lock()
+	langs := make([]string, 0, len(h.subs))
+	for lang, set := range h.subs {
+		if len(set) > 0 {
+			langs = append(langs, lang)
+		}
+	}
+	h.mu.Unlock()
+	msgs := make(map[string]*message, len(langs))
+	for _, lang := range langs {
+		data, err := h.render(lang, d.render)
+		if err != nil {
+			h.b.log.Error("live: render update", "hub", h.key, "lang", lang, "error", err)
+			continue
+		}
+		h.b.metrics.batches.Inc()
+		msgs[lang] = &message{data: data, oldest: d.oldest}
+	}
+	kicked := 0
+	h.mu.Lock()
+	for lang, set := range h.subs {
+		m := msgs[lang]
+		for s := range set {
+			if m == nil { // the render failed: a fresh full state is the way back
+				delete(set, s)
+				s.drop(websocket.StatusInternalError, "render failed")
+				continue
+			}
+			select {
+			case s.queue <- m:
+			default:
+				delete(set, s)
+				s.drop(websocket.StatusTryAgainLater, "too slow to keep up")
+				kicked++
+			}
+		}
+	}
+	h.mu.Unlock()
+	if kicked > 0 {
+		h.b.metrics.kicked.Add(float64(kicked))
+		h.b.log.Info("live: dropped slow viewers", "hub", h.key, "count", kicked)
+	}
+}
+
+// render runs fn with lang's Localizer, as a page of that language would.
+func (h *hub) render(lang string, fn func(ctx context.Context, w io.Writer) error) ([]byte, error) {
+	loc := h.locs[lang]
+	if loc == nil {
+		loc = h.b.cfg.Messages.Localizer(lang)
+		h.locs[lang] = loc
+	}
+	var buf bytes.Buffer
+	if err := fn(i18n.WithLocalizer(h.b.ctx, loc), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
