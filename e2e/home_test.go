@@ -17,7 +17,6 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-
 func dark() chromedp.Action {
 	return emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}})
 }

@@ -27,6 +27,10 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	// Behind nginx the client address arrives in X-Forwarded-For; it is
+	// believed only from loopback and private addresses (the proxy), so a
+	// client cannot pick its own address to dodge per-address limits.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
 	e.Use(h.logRequests())

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"festa/booking"
 	"festa/db"
 	"festa/handlers"
 	"festa/i18n"
@@ -93,6 +94,13 @@ func serve(ctx context.Context, e env, store *db.Store, ready func(addr string))
 	var wg sync.WaitGroup
 	wg.Go(func() { notifier.Run(background) })
 	wg.Go(func() { realtime.NewListener(store, live, log).Run(background) })
+	wg.Go(func() {
+		booking.Sweep(background, store, 5*time.Second, func(ids []int64) {
+			for _, id := range ids {
+				notifier.Poke(id)
+			}
+		}, log)
+	})
 	defer func() {
 		stopBackground()
 		wg.Wait()

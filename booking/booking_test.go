@@ -1,0 +1,86 @@
+package booking_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"festa/booking"
+	"festa/db"
+	"festa/db/dbtest"
+	"festa/demo"
+	"festa/passhash"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestSalesStatus(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	p := db.Performance{SalesOpenAt: now.Add(-time.Hour), SalesCloseAt: now.Add(time.Hour)}
+	cases := []struct {
+		name string
+		edit func(*db.Performance)
+		want string
+	}{
+		{"open", func(*db.Performance) {}, booking.SalesOpen},
+		{"before opening", func(p *db.Performance) { p.SalesOpenAt = now.Add(time.Second) }, booking.SalesSoon},
+		{"at the opening second", func(p *db.Performance) { p.SalesOpenAt = now }, booking.SalesOpen},
+		{"at closing", func(p *db.Performance) { p.SalesCloseAt = now }, booking.SalesClosed},
+		{"paused", func(p *db.Performance) { p.Paused = true }, booking.SalesPaused},
+		{"paused but closed", func(p *db.Performance) { p.Paused, p.SalesCloseAt = true, now.Add(-time.Second) }, booking.SalesClosed},
+	}
+	for _, c := range cases {
+		q := p
+		c.edit(&q)
+		if got := booking.SalesStatus(q, now); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+func TestHolderTags(t *testing.T) {
+	a, b := booking.NewHolders([]byte("key a")), booking.NewHolders([]byte("key b"))
+	if a.Tag(0) != "" {
+		t.Error("no student must have no tag")
+	}
+	if a.Tag(1) == a.Tag(2) || a.Tag(1) == b.Tag(1) || a.Tag(1) != a.Tag(1) {
+		t.Error("tags must differ by student and key and be stable")
+	}
+	if len(a.Tag(1)) != 12 {
+		t.Errorf("tag %q", a.Tag(1))
+	}
+}
+
+func TestSweepFreesExpiredHoldsAndReports(t *testing.T) {
+	store := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := demo.Load(ctx, store, demo.Options{Students: 2, Hash: passhash.Fast}); err != nil {
+		t.Fatal(err)
+	}
+	perf, _ := store.PerformanceBySlug(ctx, "opening")
+	var student int64
+	store.Pool.QueryRow(ctx, `SELECT id FROM students LIMIT 1`).Scan(&student)
+	if _, err := store.Hold(ctx, perf.ID, "A1", student, db.Actor{Kind: "student", ID: student}); err != nil {
+		t.Fatal(err)
+	}
+	store.Pool.Exec(ctx, `UPDATE performance_seats SET held_until = now() - interval '1 second' WHERE state = 'held'`)
+	got := make(chan []int64, 1)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go booking.Sweep(sctx, store, 20*time.Millisecond, func(ids []int64) { got <- ids }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	select {
+	case ids := <-got:
+		if len(ids) != 1 || ids[0] != perf.ID {
+			t.Errorf("sweep reported %v, want [%d]", ids, perf.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweeper did not report the expired hold")
+	}
+	var held int
+	store.Pool.QueryRow(ctx, `SELECT count(*) FROM performance_seats WHERE state = 'held'`).Scan(&held)
+	if held != 0 {
+		t.Errorf("%d holds left after the sweep", held)
+	}
+}
