@@ -76,6 +76,9 @@ func New(t testing.TB, opts Options) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	t.Cleanup(func() {
+		// Close the browser gracefully first, so it is gone before the test's
+		// temporary profile directory is removed.
+		chromedp.Cancel(ctx)
 		cancelTab()
 		cancelAlloc()
 	})

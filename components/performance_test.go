@@ -5,15 +5,23 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/net/websocket"
 
 	"festa/booking"
+	"festa/browsertest"
 	"festa/i18n"
 )
 
@@ -269,11 +277,17 @@ func TestSeatMapGridAndForm(t *testing.T) {
 	if style, _ := attr(grid, "style"); style != "--cols:9;" {
 		t.Errorf("style %q", style)
 	}
-	if tag, _ := attr(grid, "data-holder-tag"); tag != "me" {
+	// Whose seats are whose is the page's business, on the frame: the
+	// grid itself is the same for every viewer.
+	frame := byID(t, doc, "seatmap-frame")
+	if tag, _ := attr(frame, "data-holder-tag"); tag != "me" {
 		t.Errorf("data-holder-tag %q", tag)
 	}
-	if s, _ := attr(grid, "data-mine-suffix"); s != "(내 좌석)" {
+	if s, _ := attr(frame, "data-mine-suffix"); s != "(내 좌석)" {
 		t.Errorf("data-mine-suffix %q", s)
+	}
+	if _, ok := attr(grid, "data-holder-tag"); ok {
+		t.Error("the grid carries a viewer's holder tag")
 	}
 	var kids []*html.Node
 	for c := grid.FirstChild; c != nil; c = c.NextSibling {
@@ -479,7 +493,9 @@ func TestHoldPanel(t *testing.T) {
 		v := testView()
 		v.Status, v.PauseMessage = booking.SalesPaused, "음향 점검 중이에요. 10분 뒤에 다시 열어요."
 		doc, text := panel(t, v)
-		if !strings.Contains(text, "예매가 잠시 멈췄어요") || !strings.Contains(text, v.PauseMessage) {
+		// The reason is on the page's banner, right above; the panel says
+		// only that sales are paused.
+		if !strings.Contains(text, "예매가 잠시 멈췄어요") {
 			t.Errorf("text %q", text)
 		}
 		if len(find(doc, hasAttr("hx-post"))) != 0 {
@@ -731,4 +747,235 @@ func BenchmarkPerformancePage(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(buf.Len()))
+}
+
+// scriptPage serves the performance page, the static files, a hold
+// endpoint answering with BookingUpdate, and a WebSocket that forwards
+// whatever the test puts on live.
+func scriptPage(t *testing.T, v PerformanceView) (url string, live chan<- string, holds <-chan string) {
+	t.Helper()
+	ko := langCtx(t, "ko")
+	liveCh, holdCh := make(chan string), make(chan string, 10)
+	mux := http.NewServeMux()
+	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.Dir("../static"))))
+	mux.HandleFunc("GET /p/opening", func(w http.ResponseWriter, r *http.Request) {
+		p := Page{Title: v.Title, Lang: "ko", CSRF: "tok", Assets: fakeAssets{}, ServerNow: time.Now(), Student: &Viewer{Name: "김하늘", ID: "20315"}}
+		PerformancePage(p, v).Render(ko, w)
+	})
+	mux.HandleFunc("POST /p/opening/hold", func(w http.ResponseWriter, r *http.Request) {
+		label := r.FormValue("seat")
+		holdCh <- label
+		u := v
+		u.Now = time.Now()
+		n, _ := strconv.Atoi(label[1:])
+		s := SeatView{Label: label, RowLabel: label[:1], Number: n, State: "mine", Holder: "me", HeldUntil: time.Now().Add(5 * time.Minute)}
+		u.MyHolds = []SeatView{s}
+		BookingUpdate(u, []SeatView{s}).Render(ko, w)
+	})
+	mux.Handle("/ws/p/opening", websocket.Handler(func(ws *websocket.Conn) {
+		for msg := range liveCh {
+			if websocket.Message.Send(ws, msg) != nil {
+				return
+			}
+		}
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { close(liveCh); srv.Close() })
+	return srv.URL + "/p/opening", liveCh, holdCh
+}
+
+// festa.js on the performance page, in a real browser (a phone-sized
+// one): the map is one Tab stop that the arrow keys move through, a
+// student's own seats are drawn as theirs, the list picker offers the
+// chosen row's free seats, the live indicator follows the socket, a seat
+// changed live is swapped in place, a tap on the overview zooms in instead
+// of holding, and a tap on a zoomed seat holds it.
+func TestSeatMapScript(t *testing.T) {
+	v := testView()
+	v.Hall.Rows[0].Cells[1].Holder = "me" // A2: held by this student, sent as "held"
+	url, live, _ := scriptPage(t, v)
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true})
+	// Close the browser gracefully, so it is done writing its profile
+	// before the profile directory is removed.
+	str := func(expr string) string {
+		t.Helper()
+		var out string
+		browsertest.Run(t, ctx, chromedp.Evaluate(expr, &out))
+		return out
+	}
+	focused := func() string { return str(`document.activeElement.id`) }
+	key := func(k string) { t.Helper(); browsertest.Run(t, ctx, chromedp.KeyEvent(k)) }
+	wait := func(expr string) {
+		t.Helper()
+		var ok bool
+		browsertest.Run(t, ctx, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(5*time.Second)))
+	}
+
+	browsertest.Run(t, ctx, chromedp.Navigate(url))
+	wait(`document.getElementById("live-status").dataset.live === "open"`)
+	if got := str(`document.querySelector("#live-status [data-live-text]").textContent`); got != "실시간" {
+		t.Errorf("live indicator says %q", got)
+	}
+
+	// Mine, from the holder tag.
+	if got := str(`document.getElementById("seat-A2").dataset.state`); got != "mine" {
+		t.Errorf("A2, held by this student, is drawn %q", got)
+	}
+	if got := str(`document.getElementById("seat-A2").getAttribute("aria-label")`); got != "A열 2번, 잠시 선점됨 (내 좌석)" {
+		t.Errorf("A2 is named %q", got)
+	}
+
+	// One Tab stop, on the first free seat; arrows skip aisles and gaps.
+	if got := str(`[...document.querySelectorAll("#seatmap [tabindex='0']")].map(e => e.id).join()`); got != "seat-A1" {
+		t.Errorf("tab stops: %q", got)
+	}
+	browsertest.Run(t, ctx, chromedp.Focus("#seat-A1", chromedp.ByQuery))
+	for _, step := range []struct{ key, want string }{
+		{kb.ArrowRight, "seat-A2"}, {kb.ArrowRight, "seat-A3"}, {kb.ArrowRight, "seat-A4"},
+		{kb.ArrowDown, "seat-B4"}, {kb.ArrowDown, "seat-C4"}, {kb.ArrowRight, "seat-C6"},
+		{kb.ArrowUp, "seat-B6"}, {kb.Home, "seat-B1"}, {kb.End, "seat-B6"},
+		{kb.PageUp, "seat-A6"}, {kb.PageDown, "seat-C6"}, {kb.ArrowDown, "seat-C6"}, {kb.ArrowLeft, "seat-C4"},
+	} {
+		key(step.key)
+		if got := focused(); got != step.want {
+			t.Fatalf("after %q focus is on %q, want %q", step.key, got, step.want)
+		}
+	}
+	if got := str(`[...document.querySelectorAll("#seatmap [tabindex='0']")].map(e => e.id).join()`); got != "seat-C4" {
+		t.Errorf("the tab stop did not follow the focus: %q", got)
+	}
+
+	// The list picker reads the row's free seats from the map.
+	if got := str(`(() => { const f = document.querySelector("[data-picker]"), r = f.querySelector("[data-pick-row]");
+		r.value = "B"; r.dispatchEvent(new Event("change", {bubbles: true}));
+		return [...f.querySelector("[data-pick-seat]").options].map(o => o.value).join(); })()`); got != "B3,B6" {
+		t.Errorf("row B offers %q, want B3,B6", got)
+	}
+
+	// A live change: swapped in place, mine applied, focus and tab stop kept.
+	var msg bytes.Buffer
+	Seat(SeatView{Label: "C4", RowLabel: "C", Number: 4, State: "available"}, true).Render(langCtx(t, "ko"), &msg)
+	Seat(SeatView{Label: "C6", RowLabel: "C", Number: 6, State: "available"}, true).Render(langCtx(t, "ko"), &msg)
+	Seat(SeatView{Label: "A1", RowLabel: "A", Number: 1, State: "sold", Holder: "other"}, true).Render(langCtx(t, "ko"), &msg)
+	Seat(SeatView{Label: "A5", RowLabel: "A", Number: 5, State: "held", Holder: "me"}, true).Render(langCtx(t, "ko"), &msg)
+	OccupancyBar(Occupancy{Capacity: 16, Sold: 4, Held: 4, Available: 8}, true).Render(langCtx(t, "ko"), &msg)
+	live <- msg.String()
+	wait(`document.getElementById("seat-A1").dataset.state === "sold"`)
+	if got := str(`["A1", "A5", "C4"].map(l => document.getElementById("seat-" + l).dataset.state).join()`); got != "sold,mine,available" {
+		t.Errorf("after the live update: %s", got)
+	}
+	if got := str(`["A1", "C4", "C6"].map(l => document.getElementById("seat-" + l).classList.contains("pulse")).join()`); got != "true,true,false" {
+		t.Errorf("pulse (A1 and C4 changed, C6 did not): %s", got)
+	}
+	if got := focused(); got != "seat-C4" {
+		t.Errorf("focus after the live update: %q", got)
+	}
+	if got := str(`[...document.querySelectorAll("#seatmap [tabindex='0']")].map(e => e.id).join()`); got != "seat-C4" {
+		t.Errorf("tab stops after the live update: %q", got)
+	}
+	if got := str(`document.getElementById("occupancy").dataset.available`); got != "8" {
+		t.Errorf("occupancy after the live update: %q", got)
+	}
+
+	var width float64
+	// A full state (after a reconnect) is the whole grid: swapped as one,
+	// mine reapplied, only real changes pulse, the tab stop and the focus
+	// kept.
+	full := testHall() // as it is now: the live update and B6 sold
+	set := func(label, state, holder string) {
+		for _, r := range full.Rows {
+			for _, c := range r.Cells {
+				if c != nil && c.Label == label {
+					c.State, c.Holder = state, holder
+				}
+			}
+		}
+	}
+	set("A2", "held", "me")
+	set("A1", "sold", "other")
+	set("A5", "held", "me")
+	set("C4", "available", "")
+	set("B6", "sold", "other")
+	msg.Reset()
+	SeatGrid(full, true).Render(langCtx(t, "ko"), &msg)
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-A1").classList.remove("pulse"); document.getElementById("seat-C4").classList.remove("pulse")`, nil))
+	live <- msg.String()
+	wait(`document.getElementById("seat-B6").dataset.state === "sold"`)
+	if got := str(`[...document.querySelectorAll("#seatmap .pulse")].map(e => e.id).join()`); got != "seat-B6" {
+		t.Errorf("after the full state these pulse: %q, want seat-B6 only", got)
+	}
+	if got := str(`document.getElementById("seat-A2").dataset.state`); got != "mine" {
+		t.Errorf("A2 after the full state: %q", got)
+	}
+	if got := str(`[...document.querySelectorAll("#seatmap [tabindex='0']")].map(e => e.id).join() + " " + document.activeElement.id`); got != "seat-C4 seat-C4" {
+		t.Errorf("tab stop and focus after the full state: %q", got)
+	}
+
+	// In the demo hall a phone shows seats too small to tap: a tap on the
+	// overview zooms in and holds nothing; a tap on a zoomed seat holds it.
+	big := testView()
+	big.Hall = bigHall()
+	url, bigLive, holds := scriptPage(t, big)
+	browsertest.Run(t, ctx, chromedp.Navigate(url))
+	tap := func(sel string) {
+		t.Helper()
+		var xy []float64
+		browsertest.Run(t, ctx, chromedp.Evaluate(`(() => { const b = document.querySelector("`+sel+`").getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })()`, &xy))
+		browsertest.Run(t, ctx,
+			input.DispatchTouchEvent(input.TouchStart, []*input.TouchPoint{{X: xy[0], Y: xy[1]}}),
+			input.DispatchTouchEvent(input.TouchEnd, []*input.TouchPoint{}))
+	}
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seatmap").scrollIntoView()`, nil))
+	if got := str(`document.getElementById("zoom-toggle").hidden + "," + document.getElementById("zoom-toggle").textContent`); got != "false,확대" {
+		t.Errorf("zoom toggle on a phone: %s", got)
+	}
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").getBoundingClientRect().width`, &width))
+	if width >= 32 {
+		t.Errorf("an overview seat on a phone is %v px wide", width)
+	}
+	tap("#seat-K15")
+	wait(`document.getElementById("seatmap-frame").classList.contains("is-zoomed")`)
+	if got := str(`document.getElementById("zoom-toggle").textContent`); got != "전체 보기" {
+		t.Errorf("zoomed, the toggle says %q", got)
+	}
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").getBoundingClientRect().width`, &width))
+	if width < 32 {
+		t.Errorf("a zoomed seat is %v px wide", width)
+	}
+	var inView bool
+	browsertest.Run(t, ctx, chromedp.Evaluate(`(() => { const b = document.getElementById("seat-K15").getBoundingClientRect(); return b.left >= 0 && b.right <= innerWidth && b.top >= 0 && b.bottom <= document.querySelector(".dock").getBoundingClientRect().top; })()`, &inView))
+	if !inView {
+		t.Error("the tapped seat is not in view after zooming")
+	}
+	tap("#seat-K15")
+	select {
+	case got := <-holds:
+		if got != "K15" {
+			t.Errorf("held %q, want K15", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a tap on a zoomed seat held nothing")
+	}
+	wait(`!!document.getElementById("confirm-hold")`)
+	if got := str(`document.getElementById("seat-K15").dataset.state`); got != "mine" {
+		t.Errorf("K15 after the hold: %q", got)
+	}
+	if got := str(`document.getElementById("announce").textContent`); !strings.Contains(got, "K15") {
+		t.Errorf("the hold was not announced: %q", got)
+	}
+	select {
+	case got := <-holds:
+		t.Errorf("the first tap, on the overview, held %q", got)
+	default:
+	}
+
+	// A full state arriving while zoomed keeps the zoom.
+	msg.Reset()
+	SeatGrid(big.Hall, true).Render(langCtx(t, "ko"), &msg)
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").dataset.gen = "old"`, nil))
+	bigLive <- msg.String()
+	wait(`!document.getElementById("seat-K15").dataset.gen`)
+	if got := str(`document.getElementById("seatmap-frame").className + " " + document.getElementById("seat-K15").offsetWidth`); got != "seatmap-frame is-zoomed 36" {
+		t.Errorf("after a full state while zoomed: %q", got)
+	}
 }

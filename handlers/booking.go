@@ -58,7 +58,7 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
 		Status: booking.SalesStatus(perf, h.now()), PauseMessage: perf.PauseMessage,
 		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
-		SignedIn: signedIn, CSRF: csrfToken(c),
+		SignedIn: signedIn, CSRF: csrfToken(c), Now: h.now(),
 	}
 	if signedIn {
 		v.HolderTag = h.holders.Tag(st.ID)

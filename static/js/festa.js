@@ -14,19 +14,23 @@
   // The map (#seatmap) is a CSS grid: the stage, then per row a label,
   // --cols - 2 cells (a seat button or an <i> gap) and a label again, with
   // data-cols = --cols. Seats are found by position in that grid, so
-  // nothing here holds on to a seat element: live updates replace them.
+  // nothing here holds on to a seat element: live updates replace seats,
+  // and a full state after a (re)connect replaces the whole grid. What is
+  // this page's own (the holder tag, the zoom) lives on the frame around
+  // it, #seatmap-frame, which nothing replaces.
 
   function map() { return document.getElementById("seatmap"); }
+  function frame() { return document.getElementById("seatmap-frame"); }
   function isSeat(el) { return !!el && el.nodeType === 1 && el.hasAttribute("data-seat"); }
 
   // "Mine": a held or sold seat whose data-holder is this page's student
   // is drawn as theirs. The server sends the same seat to every viewer; only
   // the page knows whose it is.
   function mine(el) {
-    var m = map(), tag = m && m.dataset.holderTag, st = el.dataset.state;
+    var f = frame(), tag = f && f.dataset.holderTag, st = el.dataset.state;
     if (!tag || el.dataset.holder !== tag || (st !== "held" && st !== "sold")) return;
     el.dataset.state = "mine";
-    var sfx = m.dataset.mineSuffix, label = el.getAttribute("aria-label") || "";
+    var sfx = f.dataset.mineSuffix, label = el.getAttribute("aria-label") || "";
     if (sfx && label.slice(-sfx.length) !== sfx) el.setAttribute("aria-label", label + " " + sfx);
   }
 
@@ -104,10 +108,10 @@
     var scale = window.visualViewport ? window.visualViewport.scale : 1;
     return s ? s.getBoundingClientRect().width * scale : 0;
   }
-  function zoomed(m) { return m.classList.contains("is-zoomed"); }
+  function zoomed() { return frame().classList.contains("is-zoomed"); }
 
-  function setZoom(m, on) {
-    m.classList.toggle("is-zoomed", on);
+  function setZoom(on) {
+    frame().classList.toggle("is-zoomed", on);
     var b = document.getElementById("zoom-toggle");
     if (b) {
       b.textContent = on ? b.dataset.labelOut : b.dataset.labelIn;
@@ -118,7 +122,7 @@
   // The toggle shows when the overview's seats are too small to tap.
   function zoomButton() {
     var m = map(), b = document.getElementById("zoom-toggle");
-    if (m && b) b.hidden = !zoomed(m) && seatPx(m) >= 32;
+    if (m && b) b.hidden = !zoomed() && seatPx(m) >= 32;
   }
 
   // The middle of what the page shows above the sticky dock.
@@ -135,31 +139,32 @@
   // view.
   function zoomAt(m, x, y) {
     var r = m.getBoundingClientRect(), fx = (x - r.left) / r.width, fy = (y - r.top) / r.height;
-    setZoom(m, true);
-    var frame = m.parentNode, f = frame.getBoundingClientRect();
+    setZoom(true);
+    var fr = frame(), f = fr.getBoundingClientRect();
     r = m.getBoundingClientRect();
-    frame.scrollLeft += r.left + fx * r.width - (f.left + frame.clientWidth / 2);
+    fr.scrollLeft += r.left + fx * r.width - (f.left + fr.clientWidth / 2);
     window.scrollBy(0, r.top + fy * r.height - middle());
   }
 
   document.addEventListener("click", function (e) {
     var m = map(), t = e.target;
     if (!m) return;
+    var fr = frame();
     if (t.id === "zoom-toggle") {
-      if (zoomed(m)) {
-        setZoom(m, false);
-        if (m.getBoundingClientRect().top < 0) m.parentNode.scrollIntoView({ block: "start" });
+      if (zoomed()) {
+        setZoom(false);
+        if (fr.getBoundingClientRect().top < 0) fr.scrollIntoView({ block: "start" });
       } else {
-        var frame = m.parentNode, cur = document.getElementById(stop);
-        setZoom(m, true);
-        frame.scrollLeft = (frame.scrollWidth - frame.clientWidth) / 2;
+        var cur = document.getElementById(stop);
+        setZoom(true);
+        fr.scrollLeft = (fr.scrollWidth - fr.clientWidth) / 2;
         if (cur && cur === document.activeElement) cur.scrollIntoView({ block: "nearest", inline: "center" });
       }
       return;
     }
-    if (!m.parentNode.contains(t)) return;
+    if (!fr.contains(t)) return;
     // A tap (e.detail > 0; Enter and Space give 0) on the overview zooms.
-    if (e.detail && pointer !== "mouse" && !zoomed(m) && seatPx(m) < 32) {
+    if (e.detail && pointer !== "mouse" && !zoomed() && seatPx(m) < 32) {
       e.preventDefault();
       zoomAt(m, e.clientX, e.clientY);
       return;
@@ -173,33 +178,62 @@
   // Live changes. A seat swapped in out of band is checked for "mine",
   // keeps the tab stop and the focus if it had them, and pulses once, but
   // only when its state changed: the full state resent after a reconnect
-  // must not light up the whole hall. (htmx fires oobAfterSwap again for
-  // every element swapped earlier in the same message, hence the map of
-  // pending seats.)
-  var was = new Map(), refocus = "";
+  // must not light up the whole hall. The full state is the whole grid,
+  // swapped as one element; its seats are compared with the old ones.
+  // (htmx fires oobAfterSwap again for every element swapped earlier in
+  // the same message, hence the pending maps. It also "settles" the class
+  // attribute after the swap, which would wipe a class added here, so the
+  // pulse waits for the settle: afterSettle for a request, wsAfterMessage
+  // for the socket.)
+  var was = new Map(), refocus = "", pulses = [], before = null;
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
-    var t = e.target;
+    var t = e.target, a = document.activeElement;
+    if (t.id === "seatmap") {
+      before = new Map();
+      var seats = t.querySelectorAll("[data-seat]");
+      for (var i = 0; i < seats.length; i++) before.set(seats[i].id, seats[i].dataset.state);
+      if (isSeat(a) && t.contains(a)) refocus = a.id;
+      return;
+    }
     if (!isSeat(t)) return;
     was.set(t.id, t.dataset.state);
-    if (t === document.activeElement) refocus = t.id;
+    if (t === a) refocus = t.id;
   });
-  document.addEventListener("htmx:oobAfterSwap", function (e) {
-    var el = e.target;
-    if (!isSeat(el) || !was.has(el.id)) return;
-    var old = was.get(el.id);
-    was.delete(el.id);
+  function swapped(el, old) {
     mine(el);
     el.tabIndex = el.id === stop ? 0 : -1;
     if (el.id === refocus) {
       refocus = "";
       el.focus({ preventScroll: true });
     }
-    if (old === el.dataset.state) return;
-    el.classList.add("pulse");
-    el.addEventListener("animationend", function () {
-      el.classList.remove("pulse");
-    }, { once: true });
+    if (old !== undefined && old !== el.dataset.state) pulses.push(el);
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var el = e.target;
+    if (el.id === "seatmap" && before) {
+      var old = before, seats = el.querySelectorAll("[data-seat]");
+      before = null;
+      for (var i = 0; i < seats.length; i++) swapped(seats[i], old.get(seats[i].id));
+      if (!document.getElementById(stop)) roving();
+      return;
+    }
+    if (!isSeat(el) || !was.has(el.id)) return;
+    var state = was.get(el.id);
+    was.delete(el.id);
+    swapped(el, state);
   });
+  function pulse() {
+    var els = pulses;
+    pulses = [];
+    els.forEach(function (el) {
+      el.classList.add("pulse");
+      el.addEventListener("animationend", function () {
+        el.classList.remove("pulse");
+      }, { once: true });
+    });
+  }
+  document.addEventListener("htmx:afterSettle", pulse);
+  document.addEventListener("htmx:wsAfterMessage", pulse);
 
   // The live indicator follows the socket.
   function live(state) {
