@@ -113,7 +113,7 @@ func Run(t testing.TB, ctx context.Context, actions ...chromedp.Action) {
 func Screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
 	var buf []byte
-	Run(t, ctx, chromedp.FullScreenshot(&buf, 90))
+	Run(t, ctx, chromedp.FullScreenshot(&buf, 100)) // quality 100 means PNG
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
