@@ -93,32 +93,46 @@ func scanSeatState(row pgx.CollectableRow) (SeatState, error) {
 	return st, err
 }
 
+// locked is what a booking transaction learns when it takes the
+// performance lock, in the same round trip.
+type locked struct {
+	limit   int
+	slug    string
+	now     time.Time // the database clock (the transaction's start)
+	enabled bool      // the acting student may book (false for none)
+}
+
 // lockPerformance takes the performance's row lock (the one lock every seat
-// change takes first, see the seat_change trigger) and checks that sales
-// are open by the database clock.
-func lockPerformance(ctx context.Context, tx pgx.Tx, performanceID int64, needOpen bool) (limit int, err error) {
-	var open, close, now time.Time
+// change takes first, see the seat_change trigger), checks that sales are
+// open by the database clock when needOpen, and reads whether studentID
+// (0 for none) is enabled, all in one statement: the lock is held until
+// commit, so every round trip under it costs every other booking.
+func lockPerformance(ctx context.Context, tx pgx.Tx, performanceID int64, needOpen bool, studentID int64) (locked, error) {
+	var l locked
+	var open, close time.Time
 	var paused bool
-	err = tx.QueryRow(ctx, `SELECT sales_open_at, sales_close_at, paused, ticket_limit, now()
-		FROM performances WHERE id = $1 FOR NO KEY UPDATE`, performanceID).Scan(&open, &close, &paused, &limit, &now)
+	err := tx.QueryRow(ctx, `SELECT sales_open_at, sales_close_at, paused, ticket_limit, slug, now(),
+			coalesce((SELECT enabled FROM students WHERE id = $2), false)
+		FROM performances WHERE id = $1 FOR NO KEY UPDATE`, performanceID, studentID).
+		Scan(&open, &close, &paused, &l.limit, &l.slug, &l.now, &l.enabled)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, ErrNotFound
+		return l, ErrNotFound
 	}
 	if err != nil {
-		return 0, err
+		return l, err
 	}
 	if !needOpen {
-		return limit, nil
+		return l, nil
 	}
 	switch {
-	case now.Before(open):
-		return 0, ErrSalesNotOpen
-	case !now.Before(close):
-		return 0, ErrSalesClosed
+	case l.now.Before(open):
+		return l, ErrSalesNotOpen
+	case !l.now.Before(close):
+		return l, ErrSalesClosed
 	case paused:
-		return 0, ErrSalesPaused
+		return l, ErrSalesPaused
 	}
-	return limit, nil
+	return l, nil
 }
 
 // salesOpenSQL repeats the sales rule inside each seat UPDATE, so the
@@ -168,12 +182,12 @@ type HoldResult struct {
 func (s *Store) Hold(ctx context.Context, performanceID int64, label string, studentID int64, a Actor) (HoldResult, error) {
 	var out HoldResult
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		limit, err := lockPerformance(ctx, tx, performanceID, true)
+		lk, err := lockPerformance(ctx, tx, performanceID, true, studentID)
 		if err != nil {
 			return err
 		}
-		if err := checkStudent(ctx, tx, studentID); err != nil {
-			return err
+		if !lk.enabled {
+			return ErrStudentDisabled
 		}
 		var cur SeatState
 		row := tx.QueryRow(ctx, `SELECT s.id, s.label, s.row_label, s.number, s.x, s.y, s.kind, ps.state,
@@ -186,11 +200,7 @@ func (s *Store) Hold(ctx context.Context, performanceID int64, label string, stu
 			}
 			return err
 		}
-		var now time.Time
-		if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
-			return err
-		}
-		expired := cur.State == "held" && !cur.HeldUntil.After(now)
+		expired := cur.State == "held" && !cur.HeldUntil.After(lk.now)
 		switch {
 		case cur.State == "blocked":
 			return ErrSeatBlocked
@@ -216,7 +226,7 @@ func (s *Store) Hold(ctx context.Context, performanceID int64, label string, stu
 		if err != nil {
 			return err
 		}
-		for len(mine) >= limit {
+		for len(mine) >= lk.limit {
 			if mine[0].state != "held" {
 				return ErrLimit
 			}
@@ -266,14 +276,6 @@ func mapLimit(err error) error {
 	return err
 }
 
-func checkStudent(ctx context.Context, tx pgx.Tx, studentID int64) error {
-	var enabled bool
-	err := tx.QueryRow(ctx, `SELECT enabled FROM students WHERE id = $1`, studentID).Scan(&enabled)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !enabled) {
-		return ErrStudentDisabled
-	}
-	return err
-}
 
 func release(ctx context.Context, tx pgx.Tx, performanceID int64, label string, studentID int64, a Actor, action string) error {
 	var until time.Time
@@ -298,7 +300,7 @@ func release(ctx context.Context, tx pgx.Tx, performanceID int64, label string, 
 // sales state: handing a seat back never hurts anyone.
 func (s *Store) Release(ctx context.Context, performanceID int64, label string, studentID int64, a Actor) error {
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := lockPerformance(ctx, tx, performanceID, false); err != nil {
+		if _, err := lockPerformance(ctx, tx, performanceID, false, 0); err != nil {
 			return err
 		}
 		return release(ctx, tx, performanceID, label, studentID, a, "release")

@@ -45,17 +45,14 @@ type NewTicketID func() (string, error)
 func (s *Store) Confirm(ctx context.Context, performanceID, studentID int64, newID NewTicketID, sign Signer, a Actor) ([]Ticket, error) {
 	var ids []string
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := lockPerformance(ctx, tx, performanceID, true); err != nil {
+		lk, err := lockPerformance(ctx, tx, performanceID, true, studentID)
+		if err != nil {
 			return err
 		}
-		if err := checkStudent(ctx, tx, studentID); err != nil {
-			return err
+		if !lk.enabled {
+			return ErrStudentDisabled
 		}
-		var slug string
-		var now time.Time
-		if err := tx.QueryRow(ctx, `SELECT slug, date_trunc('second', now()) FROM performances WHERE id = $1`, performanceID).Scan(&slug, &now); err != nil {
-			return err
-		}
+		slug, now := lk.slug, lk.now.Truncate(time.Second) // tokens carry whole seconds
 		rows, _ := tx.Query(ctx, `SELECT ps.seat_id, s.label, ps.held_until FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
 			WHERE ps.performance_id = $1 AND ps.student_id = $2 AND ps.state = 'held'
 			ORDER BY s.y, s.x FOR UPDATE OF ps`, performanceID, studentID)
@@ -188,7 +185,7 @@ func (s *Store) CancelTicket(ctx context.Context, id string, studentID int64, a 
 		return t, err
 	}
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := lockPerformance(ctx, tx, t.PerformanceID, true); err != nil {
+		if _, err := lockPerformance(ctx, tx, t.PerformanceID, true, 0); err != nil {
 			return err
 		}
 		var status string
@@ -236,7 +233,7 @@ func (s *Store) ExpireHolds(ctx context.Context) ([]int64, error) {
 	for _, pid := range perfs {
 		n := 0
 		err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-			if _, err := lockPerformance(ctx, tx, pid, false); err != nil {
+			if _, err := lockPerformance(ctx, tx, pid, false, 0); err != nil {
 				return err
 			}
 			rows, _ := tx.Query(ctx, `WITH old AS (
