@@ -276,7 +276,6 @@ func mapLimit(err error) error {
 	return err
 }
 
-
 func release(ctx context.Context, tx pgx.Tx, performanceID int64, label string, studentID int64, a Actor, action string) error {
 	var until time.Time
 	err := tx.QueryRow(ctx, `WITH old AS (

@@ -3,7 +3,6 @@ package realtime
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"festa/components"
@@ -109,23 +108,23 @@ func (f *seatFeed) delta(changed []int, oldest time.Time) *delta {
 		views[j] = f.view(f.seats[i])
 	}
 	occ := f.occupancy()
-	return &delta{oldest: oldest, render: func(ctx context.Context, w io.Writer) error {
+	return &delta{oldest: oldest, render: func(ctx context.Context, b *builder) error {
 		for _, v := range views {
-			if err := components.Seat(v, true).Render(ctx, w); err != nil {
+			if err := b.add(ctx, "seat-"+v.Label, components.Seat(v, true)); err != nil {
 				return err
 			}
 		}
-		return components.OccupancyBar(occ, true).Render(ctx, w)
+		return b.add(ctx, "occupancy", components.OccupancyBar(occ, true))
 	}}
 }
 
-func (f *seatFeed) full(ctx context.Context, w io.Writer) error {
+func (f *seatFeed) full(ctx context.Context, b *builder) error {
 	for _, s := range f.seats {
-		if err := components.Seat(f.view(s), true).Render(ctx, w); err != nil {
+		if err := b.add(ctx, "seat-"+s.Label, components.Seat(f.view(s), true)); err != nil {
 			return err
 		}
 	}
-	return components.OccupancyBar(f.occupancy(), true).Render(ctx, w)
+	return b.add(ctx, "occupancy", components.OccupancyBar(f.occupancy(), true))
 }
 
 // view is the seat as every viewer sees it: never "mine" (the same bytes
@@ -210,8 +209,8 @@ func (f *homeFeed) refresh(ctx context.Context) (*delta, error) {
 	if len(changed) == 0 {
 		return nil, nil
 	}
-	return &delta{render: func(ctx context.Context, w io.Writer) error {
-		return renderAvailability(ctx, w, changed)
+	return &delta{render: func(ctx context.Context, b *builder) error {
+		return renderAvailability(ctx, b, changed)
 	}}, nil
 }
 
@@ -219,13 +218,13 @@ func (f *homeFeed) expire(time.Time) *delta { return nil }
 
 func (f *homeFeed) nextExpiry() time.Time { return time.Time{} }
 
-func (f *homeFeed) full(ctx context.Context, w io.Writer) error {
-	return renderAvailability(ctx, w, f.perfs)
+func (f *homeFeed) full(ctx context.Context, b *builder) error {
+	return renderAvailability(ctx, b, f.perfs)
 }
 
-func renderAvailability(ctx context.Context, w io.Writer, perfs []db.PerformanceWithOccupancy) error {
+func renderAvailability(ctx context.Context, b *builder, perfs []db.PerformanceWithOccupancy) error {
 	for _, p := range perfs {
-		if err := components.Availability(p.Slug, components.Occupancy(p.Occupancy), true).Render(ctx, w); err != nil {
+		if err := b.add(ctx, "avail-"+p.Slug, components.Availability(p.Slug, components.Occupancy(p.Occupancy), true)); err != nil {
 			return err
 		}
 	}

@@ -3,23 +3,74 @@ package realtime
 import (
 	"bytes"
 	"context"
-	"io"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/coder/websocket"
 
 	"festa/i18n"
 )
 
 // message is one WebSocket message, shared (never modified) by every viewer
-// of a language.
+// of a language: top-level elements, each with its id and its end in data,
+// so that messages waiting in one viewer's queue can be merged into one
+// write without parsing them (see merge).
 type message struct {
 	data []byte
+	ids  []string
+	ends []int
 	// oldest is the changed_at of the oldest seat change the message
 	// carries, for the commit-to-write histogram; zero for full states and
 	// hold expiries.
 	oldest time.Time
+}
+
+// builder renders a message element by element.
+type builder struct {
+	buf  bytes.Buffer
+	ids  []string
+	ends []int
+}
+
+// add renders c, an element whose id is id, as the message's next element.
+func (b *builder) add(ctx context.Context, id string, c templ.Component) error {
+	if err := c.Render(ctx, &b.buf); err != nil {
+		return err
+	}
+	b.ids = append(b.ids, id)
+	b.ends = append(b.ends, b.buf.Len())
+	return nil
+}
+
+// merge writes the messages, oldest first, as one message into dst: the
+// newest copy of each element, so ids stay unique and the result is what
+// applying them in order would show. A viewer whose queue has more than one
+// message waiting gets them in one write.
+func merge(dst []byte, ms []*message) []byte {
+	type part struct {
+		m *message
+		i int
+	}
+	seen := make(map[string]bool)
+	var keep []part
+	for k := len(ms) - 1; k >= 0; k-- {
+		for i := len(ms[k].ids) - 1; i >= 0; i-- {
+			if id := ms[k].ids[i]; !seen[id] {
+				seen[id] = true
+				keep = append(keep, part{ms[k], i})
+			}
+		}
+	}
+	for j := len(keep) - 1; j >= 0; j-- {
+		p := keep[j]
+		start := 0
+		if p.i > 0 {
+			start = p.m.ends[p.i-1]
+		}
+		dst = append(dst, p.m.data[start:p.m.ends[p.i]]...)
+	}
+	return dst
 }
 
 // subscriber is one viewer's socket as its hub sees it.
@@ -52,7 +103,7 @@ func (s *subscriber) drop(code websocket.StatusCode, reason string) {
 // language with the language's Localizer in its context) and the age of the
 // changes it carries.
 type delta struct {
-	render func(ctx context.Context, w io.Writer) error
+	render func(ctx context.Context, b *builder) error
 	oldest time.Time
 }
 
@@ -70,7 +121,7 @@ type feed interface {
 	// nextExpiry is when expire next has work; zero for never.
 	nextExpiry() time.Time
 	// full renders the whole state.
-	full(ctx context.Context, w io.Writer) error
+	full(ctx context.Context, b *builder) error
 }
 
 // hub serves the viewers of one feed. Its goroutine (run) owns the feed's
@@ -263,11 +314,10 @@ func (h *hub) fullState(lang string) (*message, error) {
 	if m := h.fulls[lang]; m != nil {
 		return m, nil
 	}
-	data, err := h.render(lang, h.feed.full)
+	m, err := h.render(lang, h.feed.full)
 	if err != nil {
 		return nil, err
 	}
-	m := &message{data: data}
 	h.fulls[lang] = m
 	return m, nil
 }
@@ -287,13 +337,14 @@ func (h *hub) publish(d *delta) {
 	h.mu.Unlock()
 	msgs := make(map[string]*message, len(langs))
 	for _, lang := range langs {
-		data, err := h.render(lang, d.render)
+		m, err := h.render(lang, d.render)
 		if err != nil {
 			h.b.log.Error("live: render update", "hub", h.key, "lang", lang, "error", err)
 			continue
 		}
 		h.b.metrics.batches.Inc()
-		msgs[lang] = &message{data: data, oldest: d.oldest}
+		m.oldest = d.oldest
+		msgs[lang] = m
 	}
 	kicked := 0
 	h.mu.Lock()
@@ -322,15 +373,15 @@ func (h *hub) publish(d *delta) {
 }
 
 // render runs fn with lang's Localizer, as a page of that language would.
-func (h *hub) render(lang string, fn func(ctx context.Context, w io.Writer) error) ([]byte, error) {
+func (h *hub) render(lang string, fn func(ctx context.Context, b *builder) error) (*message, error) {
 	loc := h.locs[lang]
 	if loc == nil {
 		loc = h.b.cfg.Messages.Localizer(lang)
 		h.locs[lang] = loc
 	}
-	var buf bytes.Buffer
-	if err := fn(i18n.WithLocalizer(h.b.ctx, loc), &buf); err != nil {
+	var b builder
+	if err := fn(i18n.WithLocalizer(h.b.ctx, loc), &b); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return &message{data: b.buf.Bytes(), ids: b.ids, ends: b.ends}, nil
 }

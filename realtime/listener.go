@@ -97,11 +97,12 @@ func (l *Listener) listen(ctx context.Context) error {
 	for {
 		wait, cancel := context.WithDeadline(ctx, next)
 		n, err := conn.WaitForNotification(wait)
+		quiet := wait.Err() != nil // the deadline passed: not a failure
 		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil && wait.Err() == nil {
+		if err != nil && !quiet {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
 		if n != nil {

@@ -30,8 +30,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Viewers dropped (close 1013) because they fell a full queue behind.",
 		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "festa_live_commit_to_write_seconds",
-			Help: "From the oldest seat change in a batch (seat_changes.changed_at, database clock) to the write to a viewer.",
+			Name:    "festa_live_commit_to_write_seconds",
+			Help:    "From the oldest seat change in a batch (seat_changes.changed_at, database clock) to the write to a viewer.",
 			Buckets: []float64{.005, .01, .025, .05, .075, .1, .15, .2, .25, .35, .5, .75, 1, 2.5, 5},
 		}),
 		batches: prometheus.NewCounter(prometheus.CounterOpts{

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -53,14 +54,22 @@ func (b *Broker) serve(w http.ResponseWriter, r *http.Request, key int64, lang s
 // The socket is push-only: CloseRead reads (and answers) control frames in
 // the background. Its context is not the broker's, because cancelling it
 // would cut the connection before the 1012 close frame could be sent.
+//
+// Every write has a deadline (WriteTimeout): a timer, reset per write,
+// that cuts the connection when it fires. It does the job of a context per
+// write without allocating one per viewer per batch.
 func (b *Broker) stream(c *websocket.Conn, s *subscriber) {
 	defer b.wg.Done()
 	defer b.leave(s)
 	b.metrics.viewers.Inc()
 	defer b.metrics.viewers.Dec()
 	peer := c.CloseRead(context.Background())
+	deadline := time.AfterFunc(time.Hour, func() { c.CloseNow() })
+	deadline.Stop()
+	defer deadline.Stop()
 	ping := time.NewTimer(b.cfg.PingInterval)
 	defer ping.Stop()
+	var waiting [8]*message
 	for {
 		select {
 		case <-s.gone:
@@ -70,7 +79,23 @@ func (b *Broker) stream(c *websocket.Conn, s *subscriber) {
 		}
 		select {
 		case m := <-s.queue:
-			if err := b.write(c, m); err != nil {
+			// A viewer that has fallen behind gets everything waiting in
+			// one write.
+			batch := append(waiting[:0], m)
+		more:
+			for len(batch) < len(waiting) {
+				select {
+				case m := <-s.queue:
+					batch = append(batch, m)
+				default:
+					break more
+				}
+			}
+			deadline.Reset(b.cfg.WriteTimeout)
+			err := b.write(c, batch)
+			deadline.Stop()
+			clear(waiting[:])
+			if err != nil {
 				b.log.Debug("live: write failed", "error", err)
 				c.CloseNow()
 				return
@@ -91,17 +116,26 @@ func (b *Broker) stream(c *websocket.Conn, s *subscriber) {
 	}
 }
 
-// write sends one message within the write timeout. On a timeout
-// coder/websocket closes the connection.
-func (b *Broker) write(c *websocket.Conn, m *message) error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.WriteTimeout)
-	defer cancel()
-	if err := c.Write(ctx, websocket.MessageText, m.data); err != nil {
+// mergeBuffers holds the buffers of merged writes.
+var mergeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// write sends the messages as one WebSocket message.
+func (b *Broker) write(c *websocket.Conn, ms []*message) error {
+	data := ms[0].data
+	if len(ms) > 1 {
+		buf := mergeBuffers.Get().(*[]byte)
+		*buf = merge((*buf)[:0], ms)
+		data = *buf
+		defer mergeBuffers.Put(buf)
+	}
+	if err := c.Write(context.Background(), websocket.MessageText, data); err != nil {
 		return err
 	}
 	b.metrics.sent.Inc()
-	if !m.oldest.IsZero() {
-		b.metrics.latency.Observe(time.Since(m.oldest).Seconds())
+	for _, m := range ms {
+		if !m.oldest.IsZero() {
+			b.metrics.latency.Observe(time.Since(m.oldest).Seconds())
+		}
 	}
 	return nil
 }
