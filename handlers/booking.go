@@ -120,6 +120,16 @@ func (h *Handler) seatView(s db.SeatState, me int64) components.SeatView {
 	return sv
 }
 
+// seatParam reads and checks the posted seat label; lower case is
+// forgiven, anything not shaped like a label is refused.
+func seatParam(c echo.Context) (string, error) {
+	label := strings.ToUpper(strings.TrimSpace(c.FormValue("seat")))
+	if !seatLabelRE.MatchString(label) {
+		return "", fail(http.StatusBadRequest, "booking.bad_seat")
+	}
+	return label, nil
+}
+
 // actor describes the request for the audit log.
 func actor(c echo.Context, studentID int64) db.Actor {
 	return db.Actor{Kind: "student", ID: studentID, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
@@ -131,9 +141,9 @@ func (h *Handler) holdSeat(c echo.Context) error {
 		return err
 	}
 	st, _ := h.student(c)
-	label := strings.ToUpper(strings.TrimSpace(c.FormValue("seat")))
-	if !seatLabelRE.MatchString(label) {
-		return fail(http.StatusBadRequest, "booking.bad_seat")
+	label, err := seatParam(c)
+	if err != nil {
+		return err
 	}
 	res, err := h.store.Hold(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID))
 	if err != nil {
@@ -193,9 +203,9 @@ func (h *Handler) releaseSeat(c echo.Context) error {
 		return err
 	}
 	st, _ := h.student(c)
-	label := strings.ToUpper(strings.TrimSpace(c.FormValue("seat")))
-	if !seatLabelRE.MatchString(label) {
-		return fail(http.StatusBadRequest, "booking.bad_seat")
+	label, err := seatParam(c)
+	if err != nil {
+		return err
 	}
 	if err := h.store.Release(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID)); err != nil {
 		return bookingError(err, perf, label)

@@ -24,19 +24,11 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	url, stopCluster, err := devDatabase(ctx, e)
+	store, stop, err := openDevStore(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer stopCluster()
-	store, err := db.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	defer stop()
 	if _, err := store.FirstEvent(ctx); errors.Is(err, db.ErrNotFound) {
 		fmt.Fprintf(e.stdout, "loading the demo festival (%d students; hashing their codes takes a few seconds)…\n", *students)
 		if err := loadDemo(ctx, e, store, demo.Options{Students: *students}, filepath.Join(devDir, "demo-codes.csv")); err != nil {
@@ -50,6 +42,29 @@ func runDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nfesta is running:\n  home        http://localhost:%s/\n  seat map    http://localhost:%s/p/opening\n  countdown   http://localhost:%s/p/night\n  staff       http://localhost:%s/staff/login\n  demo codes  %s\nPress Ctrl-C to stop.\n\n",
 			port, port, port, port, filepath.Join(devDir, "demo-codes.csv"))
 	})
+}
+
+// openDevStore opens and migrates the dev database (see devDatabase); stop
+// closes the pool, then stops the private cluster if one was started.
+func openDevStore(ctx context.Context, e env) (*db.Store, func(), error) {
+	url, stopCluster, err := devDatabase(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := db.Open(ctx, url)
+	if err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	stop := func() {
+		store.Close()
+		stopCluster()
+	}
+	if err := store.Migrate(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return store, stop, nil
 }
 
 // devDatabase returns DATABASE_URL when set; otherwise it starts (or
@@ -110,19 +125,11 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *students < 1 || *students > 3*99*99 {
 		return fmt.Errorf("demo: --students must be between 1 and %d", 3*99*99)
 	}
-	url, stopCluster, err := devDatabase(ctx, e)
+	store, stop, err := openDevStore(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer stopCluster()
-	store, err := db.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
+	defer stop()
 	return loadDemo(ctx, e, store, demo.Options{Students: *students, AdminPassword: *admin, GatePassword: *gate}, *codes)
 }
 
