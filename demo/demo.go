@@ -282,3 +282,32 @@ func MainHall() []db.Seat {
 	}
 	return seats
 }
+
+// Logins describes how to sign in to a demo festival loaded earlier,
+// without changing anything: the first demo student and the staff
+// accounts whose derived passwords still work. It returns db.ErrNotFound
+// when the database holds no demo.
+func Logins(ctx context.Context, store *db.Store) (Result, error) {
+	var res Result
+	secretHex, err := store.Setting(ctx, "demo_secret")
+	if err != nil {
+		return res, err
+	}
+	secret, err := hex.DecodeString(secretHex)
+	if err != nil {
+		return res, fmt.Errorf("demo: stored secret: %w", err)
+	}
+	res.Students = Roster(secret, 1)
+	for _, s := range []struct{ user, role string }{{"council", "council"}, {"gate", "gate"}} {
+		password := derive(secret, "staff:"+s.user, 12)
+		stored, err := store.StaffPasswordHash(ctx, s.user)
+		if err != nil {
+			continue
+		}
+		if ok, _ := passhash.Verify(stored, password); !ok {
+			password = ""
+		}
+		res.Staff = append(res.Staff, Login{Username: s.user, Password: password, Role: s.role})
+	}
+	return res, nil
+}

@@ -135,3 +135,26 @@ func TestSettingStudentPasswordsFlag(t *testing.T) {
 		t.Errorf("printed a stale password %q", res.Staff[0].Password)
 	}
 }
+
+func TestLoginsDescribeWithoutWriting(t *testing.T) {
+	store := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := demo.Logins(ctx, store); err == nil {
+		t.Fatal("Logins on an empty database found a demo")
+	}
+	loaded, err := demo.Load(ctx, store, demo.Options{Students: 3, Hash: passhash.Fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fingerprint(t, store)
+	got, err := demo.Logins(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fingerprint(t, store) != before {
+		t.Error("Logins changed the database")
+	}
+	if got.Students[0] != loaded.Students[0] || len(got.Staff) != 2 || got.Staff[0] != loaded.Staff[0] || got.Staff[1] != loaded.Staff[1] {
+		t.Errorf("Logins %+v, loaded %+v", got, loaded)
+	}
+}

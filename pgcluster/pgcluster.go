@@ -42,8 +42,11 @@ type Options struct {
 type Cluster struct {
 	Dir  string // the folder holding data/, port and server.log
 	Port int
-	bin  string
-	cred *syscall.Credential
+	// Reused is true when Start found the server already running (someone
+	// else started it, and may still need it).
+	Reused bool
+	bin    string
+	cred   *syscall.Credential
 }
 
 // URL returns the connection string for database name on the cluster.
@@ -130,6 +133,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	}
 	if c.running(ctx) {
 		logf("reusing the running private PostgreSQL on port %d", c.Port)
+		c.Reused = true
 		return c, nil
 	}
 	args := []string{"start", "-w", "-t", "60", "-D", data, "-l", filepath.Join(dir, "server.log"), "-o", c.serverOptions(opts)}

@@ -24,7 +24,7 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	store, stop, err := openDevStore(ctx, e)
+	store, stop, err := openDevStore(ctx, e, true)
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,8 @@ func runDev(ctx context.Context, e env, args []string) error {
 		}
 	} else if err != nil {
 		return err
+	} else if logins, err := demo.Logins(ctx, store); err == nil {
+		printLogins(e, logins)
 	}
 	return serve(ctx, e, store, func(addr string) {
 		port := addr[strings.LastIndex(addr, ":")+1:]
@@ -45,9 +47,10 @@ func runDev(ctx context.Context, e env, args []string) error {
 }
 
 // openDevStore opens and migrates the dev database (see devDatabase); stop
-// closes the pool, then stops the private cluster if one was started.
-func openDevStore(ctx context.Context, e env) (*db.Store, func(), error) {
-	url, stopCluster, err := devDatabase(ctx, e)
+// closes the pool, then stops the private cluster: always for `festa dev`
+// (stopReused, as Ctrl-C promises), only if it started it for the others.
+func openDevStore(ctx context.Context, e env, stopReused bool) (*db.Store, func(), error) {
+	url, stopCluster, err := devDatabase(ctx, e, stopReused)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,7 +73,7 @@ func openDevStore(ctx context.Context, e env) (*db.Store, func(), error) {
 // devDatabase returns DATABASE_URL when set; otherwise it starts (or
 // reuses) the private cluster under ./.festa and makes sure its festa
 // database exists. The returned stop function stops the cluster.
-func devDatabase(ctx context.Context, e env) (string, func(), error) {
+func devDatabase(ctx context.Context, e env, stopReused bool) (string, func(), error) {
 	if url := e.getenv("DATABASE_URL"); url != "" {
 		return url, func() {}, nil
 	}
@@ -81,6 +84,9 @@ func devDatabase(ctx context.Context, e env) (string, func(), error) {
 		return "", nil, err
 	}
 	stop := func() {
+		if cluster.Reused && !stopReused {
+			return // another festa (a running `festa dev`) still needs it
+		}
 		if err := cluster.Stop(); err != nil {
 			fmt.Fprintln(e.stderr, "festa:", err)
 		} else {
@@ -125,7 +131,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *students < 1 || *students > 3*99*99 {
 		return fmt.Errorf("demo: --students must be between 1 and %d", 3*99*99)
 	}
-	store, stop, err := openDevStore(ctx, e)
+	store, stop, err := openDevStore(ctx, e, false)
 	if err != nil {
 		return err
 	}
@@ -154,6 +160,12 @@ func loadDemo(ctx context.Context, e env, store *db.Store, opts demo.Options, co
 	}
 	fmt.Fprintf(e.stdout, "demo festival %q ready: %d students added, %d in the roster; codes in %s\n",
 		demo.EventSlug, res.StudentsAdded, len(res.Students), codesFile)
+	printLogins(e, res)
+	return nil
+}
+
+// printLogins shows a student login and the staff logins.
+func printLogins(e env, res demo.Result) {
 	if len(res.Students) > 0 {
 		s := res.Students[0]
 		fmt.Fprintf(e.stdout, "  student   %s / %s (%s)\n", s.No, s.Code, s.Name)
@@ -165,5 +177,4 @@ func loadDemo(ctx context.Context, e env, store *db.Store, opts demo.Options, co
 		}
 		fmt.Fprintf(e.stdout, "  %-8s  %s / %s\n", l.Role, l.Username, pw)
 	}
-	return nil
 }
