@@ -31,8 +31,9 @@ type Ticket struct {
 	CheckedInAt      *time.Time
 }
 
-// Signer makes a ticket's token. Confirm calls it inside the transaction
-// with the ticket's final details; the store never sees a signing key.
+// Signer makes a ticket's token. Confirm calls it before it takes the
+// performance lock, with the ticket's final details (the database checks
+// under the lock that they still hold); the store never sees a signing key.
 type Signer func(ticketID, performanceSlug, seatLabel string, issuedAt time.Time) (keyID, token string, err error)
 
 // NewTicketID returns a fresh random ticket id; the caller supplies the
@@ -42,85 +43,29 @@ type NewTicketID func() (string, error)
 // Confirm turns every live hold of the student in the performance into a
 // ticket. It is idempotent: with no hold but an active ticket already (a
 // double click, a resubmitted form), it returns that ticket.
+//
+// Tokens are signed in Go, and signing under the performance lock would
+// cost a round trip per step. So Confirm first looks at the student's live
+// holds without the lock, signs a ticket for each, and hands them all to
+// festa_confirm, which takes the lock and issues them only if the live holds
+// are still exactly those seats, in one statement. If they changed in
+// between (the student held a seat in another tab, a hold ran out on the
+// boundary), Confirm does it all again in a transaction that takes the lock
+// first, where nothing can change between the look and the write: slower,
+// and rare.
 func (s *Store) Confirm(ctx context.Context, performanceID, studentID int64, newID NewTicketID, sign Signer, a Actor) ([]Ticket, error) {
-	var ids []string
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		lk, err := lockPerformance(ctx, tx, performanceID, true, studentID)
-		if err != nil {
+	ids, err := confirm(ctx, s.Pool, performanceID, studentID, newID, sign, a)
+	if errors.Is(err, errHoldsChanged) {
+		err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT FROM performances WHERE id = $1 FOR NO KEY UPDATE`, performanceID); err != nil {
+				return err
+			}
+			ids, err = confirm(ctx, tx, performanceID, studentID, newID, sign, a)
 			return err
-		}
-		if !lk.enabled {
-			return ErrStudentDisabled
-		}
-		slug, now := lk.slug, lk.now.Truncate(time.Second) // tokens carry whole seconds
-		rows, _ := tx.Query(ctx, `SELECT ps.seat_id, s.label, ps.held_until FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
-			WHERE ps.performance_id = $1 AND ps.student_id = $2 AND ps.state = 'held'
-			ORDER BY s.y, s.x FOR UPDATE OF ps`, performanceID, studentID)
-		type hold struct {
-			seatID int64
-			label  string
-			until  time.Time
-		}
-		holds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (hold, error) {
-			var h hold
-			return h, r.Scan(&h.seatID, &h.label, &h.until)
 		})
-		if err != nil {
-			return err
-		}
-		live := holds[:0]
-		for _, h := range holds {
-			if h.until.After(now) {
-				live = append(live, h)
-			}
-		}
-		if len(live) == 0 {
-			err := tx.QueryRow(ctx, `SELECT id::text FROM tickets WHERE performance_id = $1 AND student_id = $2
-				AND status = 'active' AND issued_at > now() - interval '10 minutes' ORDER BY issued_at DESC LIMIT 1`,
-				performanceID, studentID).Scan(new(string))
-			if err == nil {
-				rows, _ := tx.Query(ctx, `SELECT id::text FROM tickets WHERE performance_id = $1 AND student_id = $2 AND status = 'active' ORDER BY issued_at`, performanceID, studentID)
-				ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-				return err
-			}
-			if len(holds) > 0 {
-				return ErrHoldExpired
-			}
-			return ErrNoHold
-		}
-		for _, h := range live {
-			id, err := newID()
-			if err != nil {
-				return err
-			}
-			keyID, token, err := sign(id, slug, h.label, now)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO tickets (id, performance_id, seat_id, student_id, key_id, token, issued_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, performanceID, h.seatID, studentID, keyID, token, now); err != nil {
-				return err
-			}
-			tag, err := tx.Exec(ctx, `UPDATE performance_seats ps SET state = 'sold', held_until = NULL
-				WHERE ps.performance_id = $1 AND ps.seat_id = $2 AND ps.state = 'held' AND ps.student_id = $3
-				  AND ps.held_until > now() AND `+salesOpenSQL, performanceID, h.seatID, studentID)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() != 1 {
-				return ErrHoldExpired
-			}
-			if err := audit(ctx, tx, a, "confirm", performanceID, h.label,
-				seatSnapshot{State: "held", StudentID: &studentID, HeldUntil: &h.until},
-				map[string]any{"state": "sold", "student_id": studentID, "ticket_id": id}); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return nil
-	})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("db: confirm: %w", mapLimit(err))
+		return nil, fmt.Errorf("db: confirm: %w", mapRaised(err))
 	}
 	out := make([]Ticket, 0, len(ids))
 	for _, id := range ids {
@@ -131,6 +76,60 @@ func (s *Store) Confirm(ctx context.Context, performanceID, studentID int64, new
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// confirm is one attempt at Confirm on q: look at the live holds, sign,
+// and issue under the lock. It returns the ticket ids, or errHoldsChanged
+// when the holds moved between the look and the lock (never when q already
+// holds the lock: a transaction's clock stands still, so no hold can expire
+// in between either).
+func confirm(ctx context.Context, q querier, performanceID, studentID int64, newID NewTicketID, sign Signer, a Actor) ([]string, error) {
+	var slug string
+	var now time.Time
+	var seatIDs []int64
+	var labels []string
+	err := q.QueryRow(ctx, `SELECT p.slug, now(),
+			coalesce(array_agg(ps.seat_id ORDER BY s.y, s.x) FILTER (WHERE ps.seat_id IS NOT NULL), '{}'),
+			coalesce(array_agg(s.label ORDER BY s.y, s.x) FILTER (WHERE ps.seat_id IS NOT NULL), '{}')
+		FROM performances p
+		LEFT JOIN performance_seats ps ON ps.performance_id = p.id AND ps.student_id = $2
+			AND ps.state = 'held' AND ps.held_until > now()
+		LEFT JOIN seats s ON s.id = ps.seat_id
+		WHERE p.id = $1 GROUP BY p.id`, performanceID, studentID).Scan(&slug, &now, &seatIDs, &labels)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	now = now.Truncate(time.Second) // tokens carry whole seconds
+	ids := make([]string, len(seatIDs))
+	keyIDs := make([]string, len(seatIDs))
+	tokens := make([]string, len(seatIDs))
+	for i, label := range labels {
+		if ids[i], err = newID(); err != nil {
+			return nil, err
+		}
+		if keyIDs[i], tokens[i], err = sign(ids[i], slug, label, now); err != nil {
+			return nil, err
+		}
+	}
+	var code string
+	args := append([]any{performanceID, studentID, slug, now, seatIDs, ids, keyIDs, tokens}, actorArgs(a)...)
+	err = q.QueryRow(ctx, `SELECT r_code, r_ticket_ids FROM festa_confirm($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...).
+		Scan(&code, &ids)
+	if err == nil {
+		err = refusal(code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 const ticketColumns = `t.id::text, t.performance_id, p.slug, p.title, h.name, p.starts_at, t.seat_id, s.label, s.row_label, s.number,
@@ -178,42 +177,20 @@ func (s *Store) StudentTickets(ctx context.Context, studentID int64) ([]Ticket, 
 }
 
 // CancelTicket cancels the student's active ticket and frees its seat for
-// everyone, while sales are open. A ticket used at the gate stays.
+// everyone, while sales are open. A ticket used at the gate stays. The
+// ticket is looked up first, without the lock; festa_cancel_ticket then
+// does the rest under it in one statement.
 func (s *Store) CancelTicket(ctx context.Context, id string, studentID int64, a Actor) (Ticket, error) {
 	t, err := s.TicketForStudent(ctx, id, studentID)
 	if err != nil {
 		return t, err
 	}
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := lockPerformance(ctx, tx, t.PerformanceID, true, 0); err != nil {
-			return err
-		}
-		var status string
-		var checkedIn bool
-		if err := tx.QueryRow(ctx, `SELECT t.status, EXISTS (SELECT 1 FROM check_ins c WHERE c.ticket_id = t.id)
-			FROM tickets t WHERE t.id = $1 FOR UPDATE`, id).Scan(&status, &checkedIn); err != nil {
-			return err
-		}
-		switch {
-		case status == "cancelled":
-			return ErrTicketCancelled
-		case checkedIn:
-			return ErrCheckedIn
-		}
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status = 'active'`, id); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE performance_seats SET state = 'available', student_id = NULL, held_until = NULL
-			WHERE performance_id = $1 AND seat_id = $2 AND state = 'sold' AND student_id = $3`, t.PerformanceID, t.SeatID, studentID)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("seat %s was not sold to the ticket holder", t.SeatLabel)
-		}
-		return audit(ctx, tx, a, "cancel", t.PerformanceID, t.SeatLabel,
-			map[string]any{"state": "sold", "student_id": studentID, "ticket_id": id}, seatSnapshot{State: "available"})
-	})
+	var code string
+	args := append([]any{t.PerformanceID, id, studentID}, actorArgs(a)...)
+	err = s.Pool.QueryRow(ctx, `SELECT festa_cancel_ticket($1, $2, $3, $4, $5, $6, $7)`, args...).Scan(&code)
+	if err == nil {
+		err = refusal(code)
+	}
 	if err != nil {
 		return t, fmt.Errorf("db: cancel ticket: %w", err)
 	}
@@ -223,6 +200,8 @@ func (s *Store) CancelTicket(ctx context.Context, id string, studentID int64, a 
 // ExpireHolds frees every hold whose time has run out, records each in the
 // audit log, and returns the performances it changed. Viewers already see
 // an expired hold as free; this makes the tables agree and wakes them up.
+// Each performance is swept by one festa_expire_holds statement, so the
+// sweep holds the performance lock for no round trip.
 func (s *Store) ExpireHolds(ctx context.Context) ([]int64, error) {
 	rows, _ := s.Pool.Query(ctx, `SELECT DISTINCT performance_id FROM performance_seats WHERE state = 'held' AND held_until <= now()`)
 	perfs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
@@ -231,38 +210,12 @@ func (s *Store) ExpireHolds(ctx context.Context) ([]int64, error) {
 	}
 	var changed []int64
 	for _, pid := range perfs {
-		n := 0
-		err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-			if _, err := lockPerformance(ctx, tx, pid, false, 0); err != nil {
-				return err
-			}
-			rows, _ := tx.Query(ctx, `WITH old AS (
-					SELECT ps.seat_id, ps.student_id, ps.held_until FROM performance_seats ps
-					WHERE ps.performance_id = $1 AND ps.state = 'held' AND ps.held_until <= now() FOR UPDATE)
-				UPDATE performance_seats ps SET state = 'available', student_id = NULL, held_until = NULL
-				FROM old, seats s WHERE ps.performance_id = $1 AND ps.seat_id = old.seat_id AND s.id = old.seat_id
-				RETURNING s.label, old.student_id, old.held_until`, pid)
-			type expired struct {
-				label   string
-				student int64
-				until   time.Time
-			}
-			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expired, error) {
-				var e expired
-				return e, r.Scan(&e.label, &e.student, &e.until)
-			})
-			if err != nil {
-				return err
-			}
-			for _, e := range list {
-				if err := audit(ctx, tx, Actor{Kind: "system"}, "expire", pid, e.label,
-					seatSnapshot{State: "held", StudentID: ptr(e.student), HeldUntil: ptr(e.until)}, seatSnapshot{State: "available"}); err != nil {
-					return err
-				}
-			}
-			n = len(list)
-			return nil
-		})
+		var code string
+		var n int
+		err := s.Pool.QueryRow(ctx, `SELECT r_code, coalesce(r_expired, 0) FROM festa_expire_holds($1)`, pid).Scan(&code, &n)
+		if err == nil {
+			err = refusal(code)
+		}
 		if err != nil {
 			return changed, fmt.Errorf("db: expire holds: %w", err)
 		}
