@@ -55,7 +55,8 @@ type Config struct {
 	// QueueSize is how many messages a viewer may have waiting before it
 	// is dropped (close 1013). Default 16.
 	QueueSize int
-	// WriteTimeout bounds every write to a viewer. Default 5 s.
+	// WriteTimeout bounds every write to a viewer, plus a second per 16 KB
+	// of message (the full state gets about 7 s more). Default 5 s.
 	WriteTimeout time.Duration
 	// PingInterval is how often an idle socket is pinged, which keeps
 	// proxies from timing it out and finds dead peers; a pong must come

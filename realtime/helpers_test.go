@@ -31,6 +31,7 @@ const guard = 20 * time.Second
 type element struct {
 	id    string
 	attrs map[string]string
+	seats []element // for the whole-map #seatmap: every seat inside it
 }
 
 // viewer is a real WebSocket client that keeps the state its page would
@@ -48,7 +49,8 @@ type viewer struct {
 func dial(t testing.TB, base, path, lang string, opts *websocket.DialOptions) *viewer {
 	t.Helper()
 	if opts == nil {
-		opts = &websocket.DialOptions{}
+		// Offer compression, as browsers do.
+		opts = &websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover}
 	}
 	opts.HTTPHeader = http.Header{"Accept-Language": {lang}}
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
@@ -88,6 +90,13 @@ func (v *viewer) next() []element {
 				v.t.Fatalf("seat element %s has data-seat %q", e.id, e.attrs["data-seat"])
 			}
 			v.seats[strings.TrimPrefix(e.id, "seat-")] = e
+		case e.id == "seatmap":
+			if len(e.seats) == 0 {
+				v.t.Fatalf("message %d: #seatmap holds no seats", v.messages)
+			}
+			for _, s := range e.seats {
+				v.seats[strings.TrimPrefix(s.id, "seat-")] = s
+			}
 		case e.id == "occupancy":
 			for k, val := range e.attrs {
 				if strings.HasPrefix(k, "data-") {
@@ -138,6 +147,9 @@ func parseOOB(data []byte) ([]element, error) {
 			e.attrs[a.Key] = a.Val
 		}
 		e.id = e.attrs["id"]
+		if e.id == "seatmap" {
+			e.seats = nestedSeats(n)
+		}
 		if e.id == "" {
 			return nil, fmt.Errorf("top-level <%s> has no id", n.Data)
 		}
@@ -154,6 +166,30 @@ func parseOOB(data []byte) ([]element, error) {
 		return nil, errors.New("empty message")
 	}
 	return out, nil
+}
+
+// nestedSeats returns the seat buttons inside n, checking each carries
+// the CONTRACT hooks.
+func nestedSeats(n *html.Node) []element {
+	var out []element
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				e := element{attrs: map[string]string{}}
+				for _, a := range c.Attr {
+					e.attrs[a.Key] = a.Val
+				}
+				if seat := e.attrs["data-seat"]; seat != "" && e.attrs["id"] == "seat-"+seat && e.attrs["data-state"] != "" {
+					e.id = e.attrs["id"]
+					out = append(out, e)
+				}
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
 }
 
 // closeStatus reads until the connection ends and returns its close code.

@@ -35,8 +35,8 @@ func TestSeatChangeReachesViewer(t *testing.T) {
 
 	first := v.next()
 	want := dbSeats(t, app.Store, perf)
-	if len(first) != len(want)+1 || !v.matches(want) {
-		t.Fatalf("first message has %d elements for %d seats, or differs from the database", len(first), len(want))
+	if len(first) != 2 || first[0].id != "seatmap" || len(first[0].seats) != len(want) || !v.matches(want) {
+		t.Fatalf("first message: %d elements (want #seatmap and #occupancy), or its seats differ from the database's %d", len(first), len(want))
 	}
 	if v.occ["data-capacity"] != "588" || v.occ["data-available"] != "588" || v.occ["data-held"] != "0" {
 		t.Fatalf("first occupancy = %v, want 588 seats all available", v.occ)
@@ -451,5 +451,43 @@ func TestNotifierCoalesces(t *testing.T) {
 	}
 	if got == 0 || got > 20 {
 		t.Fatalf("200 pokes made %d NOTIFYs", got)
+	}
+}
+
+// Idle sockets are pinged: a viewer that answers stays (and still gets
+// updates), one that does not is disconnected.
+func TestPing(t *testing.T) {
+	t.Parallel()
+	store := dbtest.New(t)
+	if _, err := demo.Load(context.Background(), store, demo.Options{Students: 20, Hash: passhash.Fast}); err != nil {
+		t.Fatal(err)
+	}
+	perf := performance(t, store, "opening")
+	reg, base := liveServer(t, store, perf, realtime.Config{PingInterval: 200 * time.Millisecond})
+	alive := dial(t, base, "/ws/p/opening", "ko", nil)
+	alive.next()
+	silent := dial(t, base, "/ws/p/opening", "ko", nil) // never reads, so never answers a ping
+	// alive reads (and so answers pings) while silent is found out.
+	got := make(chan []element, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		_, data, err := alive.c.Read(ctx)
+		if err != nil {
+			got <- nil
+			return
+		}
+		els, _ := parseOOB(data)
+		got <- els
+	}()
+	waitFor(t, "the silent viewer dropped", func() bool { return counter(t, reg, "festa_live_viewers") == 1 })
+	time.Sleep(500 * time.Millisecond) // a few more pings for the one that answers
+	hold(t, store, perf, students(t, store, 1)[0], time.Hour, "K4")
+	announce(t, store, perf)
+	if els := <-got; len(els) != 2 || els[0].id != "seat-K4" {
+		t.Fatalf("the answering viewer got %v", els)
+	}
+	if code := silent.closeStatus(); code == websocket.StatusNormalClosure {
+		t.Fatalf("the silent viewer was closed normally")
 	}
 }
