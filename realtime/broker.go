@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"festa/db"
@@ -56,7 +57,7 @@ type Config struct {
 	// is dropped (close 1013). Default 16.
 	QueueSize int
 	// WriteTimeout bounds every write to a viewer, plus a second per 16 KB
-	// of message (the full state gets about 7 s more). Default 5 s.
+	// of message (the full state gets about 6 s more). Default 5 s.
 	WriteTimeout time.Duration
 	// PingInterval is how often an idle socket is pinged, which keeps
 	// proxies from timing it out and finds dead peers; a pong must come
@@ -71,6 +72,8 @@ type Broker struct {
 	store   *db.Store
 	log     *slog.Logger
 	metrics *metrics
+	accept  *websocket.AcceptOptions
+	merged  sync.Pool // *[]byte buffers for merged writes (see merge)
 
 	// ctx ends when Close begins; hubs stop and sockets close with 1012.
 	ctx    context.Context
@@ -110,6 +113,7 @@ func NewBroker(cfg Config) *Broker {
 		store:   cfg.Store,
 		log:     cfg.Logger,
 		metrics: newMetrics(cfg.Registry),
+		accept:  acceptOptions(),
 		ctx:     ctx,
 		cancel:  cancel,
 		hubs:    make(map[int64]*hub),

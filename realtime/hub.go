@@ -186,6 +186,10 @@ const retryDelay = time.Second
 // run is the hub's loop: wake-ups are throttled to one refresh per window
 // (the first at once), joins are served between refreshes, hold expiries on
 // time. It ends when the hub is dropped or the broker closes.
+//
+// While the database cannot be read, viewers stay connected and wait (new
+// ones for their first message) and the hub retries every retryDelay:
+// dropping them would only have every page reconnect in a loop.
 func (h *hub) run() {
 	defer h.b.wg.Done()
 	ctx := h.b.ctx
@@ -193,10 +197,17 @@ func (h *hub) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var (
-		last    time.Time // start of the last refresh (or load)
+		last    time.Time // start of the last refresh or load attempt
 		dirty   bool      // a wake-up has not been served yet
 		failing bool      // the last database read failed (logged once)
 	)
+	fail := func(what string, err error, now time.Time) {
+		if !failing && ctx.Err() == nil {
+			h.b.log.Error("live: "+what, "hub", h.key, "error", err)
+		}
+		failing, dirty = true, true
+		last = now.Add(retryDelay - window) // next attempt in retryDelay
+	}
 	for {
 		joined := false
 		select {
@@ -211,43 +222,38 @@ func (h *hub) run() {
 		case <-timer.C:
 		}
 		now := time.Now()
-		if joined && !h.loaded {
+		switch {
+		case now.Sub(last) < window:
+			// Throttled (or waiting to retry); the timer brings us back.
+		case !h.loaded:
+			last = now
 			if err := h.feed.load(ctx); err != nil {
-				if !failing && ctx.Err() == nil {
-					h.b.log.Error("live: load state", "hub", h.key, "error", err)
-				}
-				failing = true
-				h.dropJoining(websocket.StatusTryAgainLater, "state unavailable")
-				continue
+				fail("load state", err, now)
+				break
 			}
-			h.loaded, last, dirty, failing = true, now, false, false
-		}
-		// A joining viewer gets state no older than one window.
-		if (dirty || joined) && h.loaded && now.Sub(last) >= window {
+			h.loaded, dirty = true, false
+		case dirty || joined: // a joining viewer gets state no older than one window
 			last, dirty = now, false
 			d, err := h.feed.refresh(ctx)
-			switch {
-			case err != nil:
-				if !failing && ctx.Err() == nil {
-					h.b.log.Error("live: read seat changes", "hub", h.key, "error", err)
-				}
-				failing, dirty = true, true
-				last = now.Add(retryDelay - window)
-			case failing:
-				h.b.log.Info("live: seat changes readable again", "hub", h.key)
-				failing = false
+			if err != nil {
+				fail("read seat changes", err, now)
+				break
 			}
 			if d != nil {
 				h.publish(d)
 			}
 		}
 		if h.loaded {
+			if failing && !dirty {
+				h.b.log.Info("live: seat changes readable again", "hub", h.key)
+				failing = false
+			}
 			if d := h.feed.expire(now); d != nil {
 				h.publish(d)
 			}
 			h.admit()
 		}
-		h.arm(timer, dirty, last.Add(window))
+		h.arm(timer, dirty || !h.loaded, last.Add(window))
 	}
 }
 
@@ -296,15 +302,6 @@ func (h *hub) admit() {
 		}
 		h.subs[s.lang][s] = struct{}{}
 		h.mu.Unlock()
-	}
-}
-
-func (h *hub) dropJoining(code websocket.StatusCode, reason string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.joining {
-		delete(h.joining, s)
-		s.drop(code, reason)
 	}
 }
 

@@ -5,30 +5,32 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 )
 
-// acceptOptions: same-origin only (coder/websocket's default, so another
-// site cannot open a viewer's socket), and compression for the full state
-// only. The full state of a 600-seat hall is about 110 KB of HTML and
-// deflates to about 10 KB, which matters to phones on a crowded network,
-// most of all when every viewer reconnects at once; it costs about 1.5 ms
-// of CPU per (re)connect. Batches (a few KB) stay below the threshold:
-// every viewer gets the same bytes, and deflating them once per viewer
-// would cost more than the rest of the fan-out. No context takeover, so an
-// idle socket holds no compressor.
-var acceptOptions = &websocket.AcceptOptions{
-	CompressionMode:      websocket.CompressionNoContextTakeover,
-	CompressionThreshold: 32 << 10,
+// acceptOptions are the sockets' options: same-origin only
+// (coder/websocket's default, so another site cannot open a viewer's
+// socket), and compression for the full state only. The full state of a
+// 600-seat hall is about 100 KB of HTML and deflates to about 10 KB, which
+// matters to phones on a crowded network, most of all when every viewer
+// reconnects at once; it costs about 1.5 ms of CPU per (re)connect.
+// Batches (a few KB) stay below the threshold: every viewer gets the same
+// bytes, and deflating them once per viewer would cost more than the rest
+// of the fan-out. No context takeover, so an idle socket holds no
+// compressor.
+func acceptOptions() *websocket.AcceptOptions {
+	return &websocket.AcceptOptions{
+		CompressionMode:      websocket.CompressionNoContextTakeover,
+		CompressionThreshold: 32 << 10,
+	}
 }
 
 // ServePerformance upgrades the request to a WebSocket that streams the
-// performance's seat map in lang: first the full state (every seat and the
-// occupancy, hx-swap-oob), then every change. The caller has checked that
-// the performance exists (answer 404 before calling).
+// performance's seat map in lang: first the full state (the whole seat
+// grid and the occupancy, hx-swap-oob), then every change. The caller has
+// checked that the performance exists (answer 404 before calling).
 //
 // It returns as soon as the socket is open; the socket then lives on its
 // own, so nothing of the request (its context included) is used after the
@@ -44,7 +46,7 @@ func (b *Broker) ServeHome(w http.ResponseWriter, r *http.Request, lang string) 
 }
 
 func (b *Broker) serve(w http.ResponseWriter, r *http.Request, key int64, lang string) {
-	c, err := websocket.Accept(smallReads{w}, r, acceptOptions)
+	c, err := websocket.Accept(smallReads{w}, r, b.accept)
 	if err != nil {
 		// Accept has answered (403 for another origin, 426 for plain HTTP).
 		b.log.Debug("live: websocket upgrade refused", "error", err)
@@ -149,7 +151,7 @@ func (b *Broker) stream(c *websocket.Conn, s *subscriber) {
 }
 
 // slowLink is the slowest link a write is given time for, on top of
-// WriteTimeout: a full state (about 110 KB before compression) gets
+// WriteTimeout: a full state (about 100 KB before compression) gets
 // several more seconds, so a phone on a poor network is not cut off and
 // sent the same full state again, over and over.
 const slowLink = 16 << 10 // bytes per second
@@ -162,17 +164,17 @@ func (b *Broker) writeTimeout(ms []*message) time.Duration {
 	return b.cfg.WriteTimeout + time.Duration(n)*time.Second/slowLink
 }
 
-// mergeBuffers holds the buffers of merged writes.
-var mergeBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
 // write sends the messages as one WebSocket message.
 func (b *Broker) write(c *websocket.Conn, ms []*message) error {
 	data := ms[0].data
 	if len(ms) > 1 {
-		buf := mergeBuffers.Get().(*[]byte)
+		buf, _ := b.merged.Get().(*[]byte)
+		if buf == nil {
+			buf = new([]byte)
+		}
 		*buf = merge((*buf)[:0], ms)
 		data = *buf
-		defer mergeBuffers.Put(buf)
+		defer b.merged.Put(buf)
 	}
 	if err := c.Write(context.Background(), websocket.MessageText, data); err != nil {
 		return err

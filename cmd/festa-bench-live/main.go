@@ -312,7 +312,16 @@ type seatClock struct {
 	at    []atomic.Int64 // unix nanoseconds of the commit
 }
 
-var stateCode = map[string]int32{"held": 1, "available": 2}
+// stateCode numbers the two states the driver sets; 0 for any other.
+func stateCode(state []byte) int32 {
+	switch string(state) {
+	case "held":
+		return 1
+	case "available":
+		return 2
+	}
+	return 0
+}
 
 func measure(ctx context.Context, o options, store *db.Store, base string, srv *server, logf func(string, ...any)) (*results, error) {
 	perf, err := store.PerformanceBySlug(ctx, o.performance)
@@ -323,7 +332,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	if err != nil {
 		return nil, err
 	}
-	// Start from an empty hall, every seat free and the sales window open.
+	// Start with no seat held (an earlier run may have left holds).
 	if _, err := store.Pool.Exec(ctx, `UPDATE performance_seats SET state = 'available', student_id = NULL, held_until = NULL
 		WHERE performance_id = $1 AND state = 'held'`, perf.ID); err != nil {
 		return nil, err
@@ -462,9 +471,9 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 					changeErrs.Add(1)
 					continue
 				}
-				st := stateCode["available"]
+				st := stateCode([]byte("available"))
 				if holdIt {
-					st = stateCode["held"]
+					st = stateCode([]byte("held"))
 				}
 				clock.at[i].Store(time.Now().UnixNano())
 				clock.state[i].Store(st)
@@ -575,7 +584,7 @@ func view(c *websocket.Conn, clock *seatClock, lat *histogram, measuring *atomic
 			}
 			// State first: the driver stores the time before the state, so a
 			// matching state guarantees the time is that change's.
-			if clock.state[seat].Load() != stateCode[string(msg[:e])] {
+			if clock.state[seat].Load() != stateCode(msg[:e]) {
 				early.Add(1) // seen before the driver noted its commit
 				continue
 			}
