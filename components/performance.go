@@ -64,3 +64,26 @@ type TicketLink struct {
 	ID        string
 	SeatLabel string
 }
+
+// PlacedSeat is a seat with its place on the hall grid.
+type PlacedSeat struct {
+	X    int
+	Seat SeatView
+}
+
+// LayOutHall puts seats, given in row and seat order (front row first), on
+// the hall grid: the page and the live feed draw the hall the same way.
+func LayOutHall(seats []PlacedSeat) Hall {
+	var h Hall
+	for _, s := range seats {
+		h.Cols = max(h.Cols, s.X+1)
+	}
+	for i := range seats {
+		s := &seats[i]
+		if len(h.Rows) == 0 || h.Rows[len(h.Rows)-1].Label != s.Seat.RowLabel {
+			h.Rows = append(h.Rows, HallRow{Label: s.Seat.RowLabel, Cells: make([]*SeatView, h.Cols)})
+		}
+		h.Rows[len(h.Rows)-1].Cells[s.X] = &s.Seat
+	}
+	return h
+}

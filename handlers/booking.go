@@ -81,18 +81,12 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 // drawHall lays seats out on the hall grid and counts them. me is the
 // signed-in student (0 for none): their seats are drawn as "mine".
 func (h *Handler) drawHall(seats []db.SeatState, me int64) (components.Hall, components.Occupancy, []components.SeatView) {
-	var hall components.Hall
 	var occ components.Occupancy
 	var mine []components.SeatView
-	for _, s := range seats {
-		hall.Cols = max(hall.Cols, s.X+1)
-	}
-	for _, s := range seats {
-		if len(hall.Rows) == 0 || hall.Rows[len(hall.Rows)-1].Label != s.RowLabel {
-			hall.Rows = append(hall.Rows, components.HallRow{Label: s.RowLabel, Cells: make([]*components.SeatView, hall.Cols)})
-		}
+	placed := make([]components.PlacedSeat, len(seats))
+	for i, s := range seats {
 		sv := h.seatView(s, me)
-		hall.Rows[len(hall.Rows)-1].Cells[s.X] = &sv
+		placed[i] = components.PlacedSeat{X: s.X, Seat: sv}
 		switch s.State {
 		case "sold":
 			occ.Sold++
@@ -106,7 +100,7 @@ func (h *Handler) drawHall(seats []db.SeatState, me int64) (components.Hall, com
 		}
 	}
 	occ.Capacity = occ.Sold + occ.Held + occ.Available
-	return hall, occ, mine
+	return components.LayOutHall(placed), occ, mine
 }
 
 func (h *Handler) seatView(s db.SeatState, me int64) components.SeatView {

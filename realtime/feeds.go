@@ -131,18 +131,11 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 
 // hall lays the seats out on the hall grid, as the page does.
 func (f *seatFeed) hall() components.Hall {
-	var h components.Hall
-	for _, s := range f.seats {
-		h.Cols = max(h.Cols, s.X+1)
+	placed := make([]components.PlacedSeat, len(f.seats))
+	for i, s := range f.seats {
+		placed[i] = components.PlacedSeat{X: s.X, Seat: f.view(s)}
 	}
-	for _, s := range f.seats {
-		if len(h.Rows) == 0 || h.Rows[len(h.Rows)-1].Label != s.RowLabel {
-			h.Rows = append(h.Rows, components.HallRow{Label: s.RowLabel, Cells: make([]*components.SeatView, h.Cols)})
-		}
-		v := f.view(s)
-		h.Rows[len(h.Rows)-1].Cells[s.X] = &v
-	}
-	return h
+	return components.LayOutHall(placed)
 }
 
 // view is the seat as every viewer sees it: never "mine" (the same bytes
