@@ -121,6 +121,9 @@ type signedInStaff struct {
 
 // staff returns the signed-in staff member, if any.
 func (h *Handler) staff(c echo.Context) (signedInStaff, bool) {
+	if loaded, _ := c.Get(sessionLoaded).(bool); !loaded {
+		return signedInStaff{}, false
+	}
 	ctx := c.Request().Context()
 	id := h.sessions.GetInt64(ctx, sessStaffID)
 	if id == 0 {

@@ -128,3 +128,16 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	}
 	return req
 }
+
+// An error page for a request refused before its session loaded (here an
+// oversized plain form post) still renders, signed out, in the user's
+// language.
+func TestErrorPageBeforeSession(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	c := app.NewClient(t)
+	c.Get("/")
+	status, body := c.Post("/login", map[string][]string{"code": {strings.Repeat("A", 100<<10)}}, false)
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "보낸 내용이 너무 커요") {
+		t.Errorf("oversized plain post: %d\n%.300s", status, body)
+	}
+}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -41,18 +42,26 @@ func newSessions(store *db.Store, secure bool) *scs.SessionManager {
 	return sm
 }
 
-// loadSession wraps scs around every request except static files, metrics
-// and health checks (which never need one).
+// loadSession wraps scs around every request except static files, metrics,
+// health checks and live sockets (which never need one).
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
 	return func(c echo.Context) error {
 		switch p := c.Request().URL.Path; {
-		case p == "/healthz" || p == "/metrics" || len(p) >= 8 && p[:8] == "/static/":
+		// Live sockets need no session (the page knows its holder tag), and
+		// skipping it saves a query per viewer in a reconnect storm.
+		case p == "/healthz" || p == "/metrics" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/ws/"):
 			return next(c)
 		}
+		c.Set(sessionLoaded, true)
 		return wrapped(c)
 	}
 }
+
+// sessionLoaded marks requests that carry a session. Error pages can be
+// rendered for requests that never got one (a live socket's 404, a body
+// refused before the session loaded); those are shown signed out.
+const sessionLoaded = "festa_session_loaded"
 
 // signedInStudent is the student of this session.
 type signedInStudent struct {
@@ -63,6 +72,9 @@ type signedInStudent struct {
 
 // student returns the signed-in student, if any.
 func (h *Handler) student(c echo.Context) (signedInStudent, bool) {
+	if loaded, _ := c.Get(sessionLoaded).(bool); !loaded {
+		return signedInStudent{}, false
+	}
 	ctx := c.Request().Context()
 	id := h.sessions.GetInt64(ctx, sessStudentID)
 	if id == 0 {
