@@ -218,17 +218,3 @@ func (s *Store) Release(ctx context.Context, performanceID int64, label string, 
 	}
 	return nil
 }
-
-// StudentHolds returns the student's live holds in a performance.
-func (s *Store) StudentHolds(ctx context.Context, performanceID, studentID int64) ([]SeatState, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT s.id, s.label, s.row_label, s.number, s.x, s.y, s.kind, ps.state,
-		ps.student_id, ps.held_until, ps.version
-		FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
-		WHERE ps.performance_id = $1 AND ps.student_id = $2 AND ps.state = 'held' AND ps.held_until > now()
-		ORDER BY s.y, s.x`, performanceID, studentID)
-	out, err := pgx.CollectRows(rows, scanSeatState)
-	if err != nil {
-		return nil, fmt.Errorf("db: student holds: %w", err)
-	}
-	return out, nil
-}

@@ -239,22 +239,3 @@ func (s *Store) NotifySeats(ctx context.Context, performanceIDs []int64) error {
 	}
 	return nil
 }
-
-// SeatChange is one entry of the change feed.
-type SeatChange struct {
-	PerformanceID int64
-	Version       int64
-	SeatID        int64
-}
-
-// SeatChangesSince returns the performance's changes after version, oldest
-// first, at most limit of them.
-func (s *Store) SeatChangesSince(ctx context.Context, performanceID, version int64, limit int) ([]SeatChange, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT performance_id, version, seat_id FROM seat_changes
-		WHERE performance_id = $1 AND version > $2 ORDER BY version LIMIT $3`, performanceID, version, limit)
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SeatChange])
-	if err != nil {
-		return nil, fmt.Errorf("db: seat changes: %w", err)
-	}
-	return out, nil
-}

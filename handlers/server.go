@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -86,6 +85,3 @@ func (h *Handler) logRequests() echo.MiddlewareFunc {
 		},
 	})
 }
-
-// ensure http is used for status constants elsewhere in the package.
-var _ = http.StatusOK
