@@ -40,19 +40,6 @@ func TestSalesStatus(t *testing.T) {
 	}
 }
 
-func TestHolderTags(t *testing.T) {
-	a, b := booking.NewHolders([]byte("key a")), booking.NewHolders([]byte("key b"))
-	if a.Tag(0) != "" {
-		t.Error("no student must have no tag")
-	}
-	if a.Tag(1) == a.Tag(2) || a.Tag(1) == b.Tag(1) || a.Tag(1) != a.Tag(1) {
-		t.Error("tags must differ by student and key and be stable")
-	}
-	if len(a.Tag(1)) != 12 {
-		t.Errorf("tag %q", a.Tag(1))
-	}
-}
-
 func TestSweepFreesExpiredHoldsAndReports(t *testing.T) {
 	store := dbtest.New(t)
 	ctx := context.Background()

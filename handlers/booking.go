@@ -61,9 +61,9 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 		SignedIn: signedIn, CSRF: csrfToken(c), Now: h.now(),
 	}
 	if signedIn {
-		v.HolderTag = h.holders.Tag(st.ID)
+		v.HolderTag = h.holders.Tag(perf.ID, st.ID)
 	}
-	v.Hall, v.Occupancy, v.MyHolds = h.drawHall(seats, st.ID)
+	v.Hall, v.Occupancy, v.MyHolds = h.drawHall(perf.ID, seats, st.ID)
 	if signedIn {
 		ts, err := h.store.StudentTickets(ctx, st.ID)
 		if err != nil {
@@ -80,12 +80,13 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 
 // drawHall lays seats out on the hall grid and counts them. me is the
 // signed-in student (0 for none): their seats are drawn as "mine".
-func (h *Handler) drawHall(seats []db.SeatState, me int64) (components.Hall, components.Occupancy, []components.SeatView) {
+// Holder tags are the performance's (see booking.Holders).
+func (h *Handler) drawHall(perfID int64, seats []db.SeatState, me int64) (components.Hall, components.Occupancy, []components.SeatView) {
 	var occ components.Occupancy
 	var mine []components.SeatView
 	placed := make([]components.PlacedSeat, len(seats))
 	for i, s := range seats {
-		sv := h.seatView(s, me)
+		sv := h.seatView(perfID, s, me)
 		placed[i] = components.PlacedSeat{X: s.X, Seat: sv}
 		switch s.State {
 		case "sold":
@@ -103,10 +104,10 @@ func (h *Handler) drawHall(seats []db.SeatState, me int64) (components.Hall, com
 	return components.LayOutHall(placed), occ, mine
 }
 
-func (h *Handler) seatView(s db.SeatState, me int64) components.SeatView {
+func (h *Handler) seatView(perfID int64, s db.SeatState, me int64) components.SeatView {
 	sv := components.SeatView{
 		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
-		Accessible: s.Kind == "accessible", Holder: h.holders.Tag(s.StudentID), HeldUntil: s.HeldUntil,
+		Accessible: s.Kind == "accessible", Holder: h.holders.Tag(perfID, s.StudentID), HeldUntil: s.HeldUntil,
 	}
 	if me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
 		sv.State = "mine"

@@ -46,9 +46,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Registry receives the live metrics; nil keeps them unexported.
 	Registry prometheus.Registerer
-	// HolderTag turns a student id into the opaque tag a seat carries (see
-	// components.SeatView.Holder); nil sends no tags.
-	HolderTag func(studentID int64) string
+	// HolderTag turns a student id into the opaque tag a seat of a
+	// performance carries (see components.SeatView.Holder); nil sends no tags.
+	HolderTag func(performanceID, studentID int64) string
 	// Window is the coalescing window: a hub sends at most one batch per
 	// window, and the first change after a quiet spell goes out at once.
 	// Default 50 ms; capped at 100 ms.
@@ -105,7 +105,7 @@ func NewBroker(cfg Config) *Broker {
 		cfg.PingInterval = 20 * time.Second
 	}
 	if cfg.HolderTag == nil {
-		cfg.HolderTag = func(int64) string { return "" }
+		cfg.HolderTag = func(int64, int64) string { return "" }
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Broker{

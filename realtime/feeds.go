@@ -20,7 +20,7 @@ import (
 type seatFeed struct {
 	store *db.Store
 	id    int64
-	tag   func(studentID int64) string
+	tag   func(performanceID, studentID int64) string
 
 	version int64
 	seats   []db.SeatState // row and seat order, as the page draws them
@@ -143,7 +143,7 @@ func (f *seatFeed) hall() components.Hall {
 func (f *seatFeed) view(s db.SeatState) components.SeatView {
 	return components.SeatView{
 		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
-		Accessible: s.Kind == "accessible", Holder: f.tag(s.StudentID), HeldUntil: s.HeldUntil,
+		Accessible: s.Kind == "accessible", Holder: f.tag(f.id, s.StudentID), HeldUntil: s.HeldUntil,
 	}
 }
 
