@@ -40,11 +40,11 @@ import (
 // are reached through festa's language switch (/lang/ko), which sets the
 // "lang" cookie.
 type WebKit struct {
-	t        testing.TB
-	base     string // the session's URL: http://127.0.0.1:port/session/id
-	client   *http.Client
-	timeout  time.Duration
-	log      *syncBuffer
+	t       testing.TB
+	base    string // the session's URL: http://127.0.0.1:port/session/id
+	client  *http.Client
+	timeout time.Duration
+	log     *syncBuffer
 }
 
 // WebKitOptions shape the WebKit window.
