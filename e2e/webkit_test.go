@@ -138,12 +138,17 @@ func TestWebKitPhoneSeesWhyASeatWasRefused(t *testing.T) {
 	if got := strings.TrimSpace(w.Text(`#messages`)); !strings.Contains(got, want) {
 		t.Errorf("#messages says %q, want %q", got, want)
 	}
-	// Where the student is looking: inside the window, not scrolled away.
-	var inView bool
-	w.Eval(&inView, `var r = document.getElementById("messages").getBoundingClientRect();
-		return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight`)
-	if !inView {
-		t.Error("the refusal is outside the window")
+	// Where the student is looking: inside the window, not scrolled away,
+	// not under the phone's dock or anything else.
+	var where string
+	w.Eval(&where, `var m = document.getElementById("messages"), r = m.getBoundingClientRect();
+		if (r.width < 1 || r.height < 1) return "it has no size";
+		if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return "it is off screen: " + JSON.stringify(r);
+		var e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		if (!e || !(m === e || m.contains(e))) return "it is covered by " + (e ? e.outerHTML.slice(0, 120) : "nothing");
+		return "ok";`)
+	if where != "ok" {
+		t.Errorf("the refusal is not visible: %s", where)
 	}
 	webkitSave(t, w, "webkit-refusal-phone.png")
 	if after := app.Fingerprint(t); after != before {
