@@ -33,6 +33,7 @@ func (h *Handler) page(c echo.Context, title string) components.Page {
 		Assets:    h.assets,
 		ServerNow: h.now(),
 		Student:   h.viewer(c),
+		Staff:     h.staffViewer(c),
 	}
 }
 

@@ -34,4 +34,10 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/tickets/:id", h.showTicket, h.requireStudent)
 	e.GET("/tickets/:id/qr.png", h.ticketQR, h.requireStudent)
 	e.POST("/tickets/:id/cancel", h.cancelTicket, h.requireStudent)
+
+	// The gate (gate.go): gate staff and the council.
+	gate := h.requireStaff("gate", "council")
+	e.GET("/gate", h.showGate, gate)
+	e.POST("/gate/scan", h.scanTicket, gate)
+	e.GET("/gate/lookup", h.lookupTickets, gate)
 }

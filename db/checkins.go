@@ -1,0 +1,163 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Gate verdicts, the CONTRACT's data-result values.
+const (
+	Admitted         = "admitted"
+	AlreadyUsed      = "already-used"
+	Invalid          = "invalid"
+	Cancelled        = "cancelled"
+	WrongPerformance = "wrong-performance"
+)
+
+// ReasonBadToken is the scan_log reason of a token that did not verify
+// (forged, altered or unreadable); the database gives the other reasons.
+const ReasonBadToken = "bad_token"
+
+// Scan is one ticket scanned at a door.
+type Scan struct {
+	Performance string // slug of the performance the door admits to
+	Gate        string // the door's name, 1–32 characters
+	StaffID     int64  // who scanned
+	// TicketID is the id inside a token whose signature verified, or ""
+	// when it did not (Reason then says why).
+	TicketID string
+	Reason   string
+	Token    string // the text scanned, as scanned
+	// Nonce is the scanner's id for this scan ("" for none): a scan sent
+	// again with the same nonce is applied once.
+	Nonce string
+	// ScannedAt is when an offline door scanned the ticket; zero for now.
+	// A time in the future counts as now.
+	ScannedAt time.Time
+}
+
+// Verdict is the database's answer to a Scan.
+type Verdict struct {
+	Result string // Admitted, AlreadyUsed, Invalid, Cancelled or WrongPerformance
+	Reason string // the finer reason kept in scan_log
+	// The ticket's details; empty for Invalid.
+	SeatLabel        string
+	StudentNo        string
+	StudentName      string
+	PerformanceSlug  string // the ticket's performance (the right one, for WrongPerformance)
+	PerformanceTitle string
+	// FirstAt and FirstGate say when and where the ticket got in (for
+	// Admitted, this scan); zero when it has not.
+	FirstAt   time.Time
+	FirstGate string
+	// GateCount is how many tickets of the performance this door has
+	// admitted, this scan included.
+	GateCount int
+	// Replayed is true when the nonce had been seen: nothing was written and
+	// the first verdict is returned.
+	Replayed bool
+}
+
+// RecordScan records one scan and decides its verdict, in one statement
+// (festa_scan in migrations/005_gate.sql): a ticket is admitted by the
+// insert into check_ins that wins its unique ticket_id, never by a read
+// followed by a write, so of any number of doors scanning one ticket at
+// once exactly one admits it. Every scan, refused or not, is kept in
+// scan_log with its reason. An unknown performance is ErrNotFound and
+// writes nothing.
+func (s *Store) RecordScan(ctx context.Context, sc Scan) (Verdict, error) {
+	var (
+		v                 Verdict
+		seat, no, name    *string
+		slug, title, gate *string
+		firstAt           *time.Time
+	)
+	err := s.Pool.QueryRow(ctx, `SELECT r_result, coalesce(r_reason, ''), r_seat, r_student_no, r_student_name,
+			r_performance_slug, r_performance_title, r_first_at, r_first_gate, coalesce(r_gate_count, 0), r_replayed
+		FROM festa_scan($1, $2, $3, $4, $5, $6, $7, $8)`,
+		sc.Performance, sc.Gate, nullable(sc.StaffID), nullable(sc.TicketID), sc.Token,
+		nullable(sc.Reason), nullable(sc.Nonce), nullable(sc.ScannedAt)).
+		Scan(&v.Result, &v.Reason, &seat, &no, &name, &slug, &title, &firstAt, &gate, &v.GateCount, &v.Replayed)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("db: scan: %w", err)
+	}
+	if v.Result == "no_performance" {
+		return Verdict{}, ErrNotFound
+	}
+	v.SeatLabel, v.StudentNo, v.StudentName = deref(seat), deref(no), deref(name)
+	v.PerformanceSlug, v.PerformanceTitle, v.FirstGate = deref(slug), deref(title), deref(gate)
+	if firstAt != nil {
+		v.FirstAt = *firstAt
+	}
+	return v, nil
+}
+
+// nullable is v, or nil (SQL NULL) when v is its type's zero value.
+func nullable[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// GateTicket is a ticket as the gate's manual lookup lists it.
+type GateTicket struct {
+	ID          string
+	SeatLabel   string
+	StudentNo   string
+	StudentName string
+	Status      string // active or cancelled
+	Token       string
+	CheckedInAt *time.Time
+	CheckedGate string
+}
+
+// LookupGateTickets finds the tickets of the performance (a slug) at seat
+// label q, or of the student with number q, for a student whose phone has
+// died: live tickets first, then by seat.
+func (s *Store) LookupGateTickets(ctx context.Context, performance, q string) ([]GateTicket, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, st.student_no, st.name, t.status, t.token,
+			c.checked_in_at, coalesce(c.gate, '')
+		FROM tickets t
+		JOIN performances p ON p.id = t.performance_id
+		JOIN seats s ON s.id = t.seat_id
+		JOIN students st ON st.id = t.student_id
+		LEFT JOIN check_ins c ON c.ticket_id = t.id
+		WHERE p.slug = $1 AND (s.label = $2 OR st.student_no = $2)
+		ORDER BY t.status = 'active' DESC, s.y, s.x, t.issued_at DESC
+		LIMIT 20`, performance, q)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GateTicket, error) {
+		var g GateTicket
+		err := row.Scan(&g.ID, &g.SeatLabel, &g.StudentNo, &g.StudentName, &g.Status, &g.Token, &g.CheckedInAt, &g.CheckedGate)
+		return g, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: gate lookup: %w", err)
+	}
+	return out, nil
+}
+
+// GateCount is how many tickets of the performance (a slug) door gate has
+// admitted.
+func (s *Store) GateCount(ctx context.Context, performance, gate string) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM check_ins c
+		JOIN tickets t ON t.id = c.ticket_id
+		JOIN performances p ON p.id = t.performance_id
+		WHERE p.slug = $1 AND c.gate = $2`, performance, gate).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: gate count: %w", err)
+	}
+	return n, nil
+}

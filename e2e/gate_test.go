@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"festa/apptest"
+	"festa/browsertest"
+)
+
+var (
+	gateTicketLink  = regexp.MustCompile(`/tickets/([0-9a-f-]{36})`)
+	gateTicketToken = regexp.MustCompile(`data-ticket-token="([^"]+)"`)
+)
+
+// bookTicket books seat in the opening performance for demo student no,
+// over HTTP, and returns the ticket's token.
+func bookTicket(t *testing.T, app *apptest.App, no, seat string) string {
+	t.Helper()
+	c := app.NewClient(t)
+	c.SignIn(no)
+	if status, body := c.Post("/p/opening/hold", url.Values{"seat": {seat}}, true); status != http.StatusOK {
+		t.Fatalf("hold %s: %d %s", seat, status, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/p/opening/confirm", strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	resp, _ := c.Do(req)
+	m := gateTicketLink.FindStringSubmatch(resp.Header.Get("HX-Redirect"))
+	if m == nil {
+		t.Fatalf("confirm %s: %d", seat, resp.StatusCode)
+	}
+	_, page := c.Get("/tickets/" + m[1])
+	tm := gateTicketToken.FindStringSubmatch(page)
+	if tm == nil {
+		t.Fatal("the ticket page shows no token")
+	}
+	return tm[1]
+}
+
+// staffPassword is the demo password of staff account user.
+func staffPassword(t *testing.T, app *apptest.App, user string) string {
+	t.Helper()
+	for _, l := range app.Demo.Staff {
+		if l.Username == user {
+			return l.Password
+		}
+	}
+	t.Fatalf("no demo staff %q", user)
+	return ""
+}
+
+// A door on a phone with a keyboard-wedge scanner: the scanner types the
+// token and Enter; the screen says ADMIT with the seat, then, for the same
+// token, ALREADY USED with the door, and INVALID for a forged one. The
+// device remembers the door.
+func TestGateKeyboardWedgeOnAPhone(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	token := bookTicket(t, app, "10101", "D7")
+	phone := browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2}
+	ctx := browsertest.New(t, phone)
+	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+	run(dark(),
+		chromedp.Navigate(app.URL+"/staff/login?next=%2Fgate"),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.SendKeys(`input[name="username"]`, "gate"),
+		chromedp.SendKeys(`input[name="password"]`, staffPassword(t, app, "gate")),
+		chromedp.Submit(`input[name="password"]`),
+		chromedp.WaitVisible(`#gate-setup`),
+	)
+	save(t, ctx, "gate-setup-phone.png")
+	run(
+		chromedp.Click(`input[name="performance"][value="opening"]`),
+		chromedp.SendKeys(`#gate-name`, "정문"),
+		chromedp.Submit(`#gate-name`),
+		chromedp.WaitVisible(`#scan-token`),
+	)
+	var focused bool
+	run(chromedp.Evaluate(`document.activeElement && document.activeElement.id === "scan-token"`, &focused))
+	if !focused {
+		t.Error("the wedge field is not focused on the scanner page")
+	}
+	save(t, ctx, "gate-ready-phone.png")
+
+	// The wedge types into whatever has focus, then Enter.
+	var text string
+	run(
+		chromedp.KeyEvent(token+kb.Enter),
+		chromedp.WaitVisible(`#verdict [data-result="admitted"]`),
+		chromedp.Text(`#verdict [data-result]`, &text),
+	)
+	if !strings.Contains(text, "D7") || !strings.Contains(text, "입장") || !strings.Contains(text, "1학년 1반 1번") {
+		t.Errorf("admit screen says %q", text)
+	}
+	var count string
+	run(chromedp.Text(`#gate-count`, &count))
+	if strings.TrimSpace(count) != "1" {
+		t.Errorf("door count %q, want 1", count)
+	}
+	save(t, ctx, "gate-admitted-phone.png")
+	// Ready again by itself, then the same ticket again.
+	run(
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+		chromedp.KeyEvent(token+kb.Enter),
+		chromedp.WaitVisible(`#verdict [data-result="already-used"]`),
+		chromedp.Text(`#verdict [data-result]`, &text),
+	)
+	if !strings.Contains(text, "이미 입장") || !strings.Contains(text, "정문") {
+		t.Errorf("already-used screen says %q", text)
+	}
+	save(t, ctx, "gate-already-used-phone.png")
+	forged := token[:len(token)-2] + "AA"
+	if forged == token {
+		forged = token[:len(token)-2] + "BB"
+	}
+	run(
+		chromedp.Click(`#verdict [data-result]`, chromedp.NodeVisible),
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+		chromedp.KeyEvent(forged+kb.Enter),
+		chromedp.WaitVisible(`#verdict [data-result="invalid"]`),
+		chromedp.Text(`#verdict [data-result]`, &text),
+	)
+	if !strings.Contains(text, "무효") {
+		t.Errorf("invalid screen says %q", text)
+	}
+	save(t, ctx, "gate-invalid-phone.png")
+	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 1 {
+		t.Errorf("%d check-ins, want 1", n)
+	}
+
+	// The device remembers the door: /gate opens the scanner directly.
+	var nodes []*cdp.Node
+	run(
+		chromedp.Navigate(app.URL+"/gate"),
+		chromedp.WaitVisible(`#scan-token`),
+		chromedp.Nodes(`#gate[data-gate="정문"][data-performance="opening"]`, &nodes, chromedp.AtLeast(0)),
+	)
+	if len(nodes) != 1 {
+		t.Error("the scanner did not come back to the remembered door")
+	}
+}

@@ -1,0 +1,391 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"festa/apptest"
+)
+
+// gateStaff returns a client signed in as the demo staff account user
+// ("gate" or "council") through the staff sign-in form.
+func gateStaff(t *testing.T, app *apptest.App, user string) *apptest.Client {
+	t.Helper()
+	c := app.NewClient(t)
+	c.Get("/staff/login")
+	resp, body := authPost(app, c, "/staff/login", url.Values{"username": {user}, "password": {authStaffPassword(t, app, user)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff sign-in %s: %d\n%s", user, resp.StatusCode, body)
+	}
+	c.Get("/gate?performance=opening&gate=north") // the scanner page's CSRF token
+	return c
+}
+
+var ticketTokenRE = regexp.MustCompile(`data-ticket-token="([^"]+)"`)
+
+// gateTicket books seat in perf for the demo student no over HTTP and
+// returns the ticket's id and token as its page shows them.
+func gateTicket(t *testing.T, app *apptest.App, no, perf, seatLabel string) (id, token string) {
+	t.Helper()
+	c := app.NewClient(t)
+	c.SignIn(no)
+	if status, body := c.Post("/p/"+perf+"/hold", seat(seatLabel), true); status != http.StatusOK {
+		t.Fatalf("hold %s: %d %s", seatLabel, status, body)
+	}
+	resp, _ := c.Do(htmxPost(t, app, c, "/p/"+perf+"/confirm", nil))
+	m := ticketLink.FindStringSubmatch(resp.Header.Get("HX-Redirect"))
+	if m == nil {
+		t.Fatalf("confirm %s: %d, HX-Redirect %q", seatLabel, resp.StatusCode, resp.Header.Get("HX-Redirect"))
+	}
+	_, page := c.Get("/tickets/" + m[1])
+	tm := ticketTokenRE.FindStringSubmatch(page)
+	if tm == nil {
+		t.Fatal("the ticket page shows no token")
+	}
+	return m[1], tm[1]
+}
+
+// gateVerdict is the scanner script's JSON answer.
+type gateVerdict struct {
+	Result           string `json:"result"`
+	Reason           string `json:"reason"`
+	Seat             string `json:"seat"`
+	StudentNo        string `json:"student_no"`
+	StudentName      string `json:"student_name"`
+	Performance      string `json:"performance"`
+	PerformanceTitle string `json:"performance_title"`
+	FirstAt          string `json:"first_at"`
+	FirstGate        string `json:"first_gate"`
+	GateCount        int    `json:"gate_count"`
+	Replayed         bool   `json:"replayed"`
+	HTML             string `json:"html"`
+}
+
+// gateScanRequest is POST /gate/scan as the scanner script sends it.
+func gateScanRequest(app *apptest.App, c *apptest.Client, gate, token string, extra url.Values) *http.Request {
+	form := url.Values{"performance": {"opening"}, "gate": {gate}, "token": {token}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/gate/scan", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("Accept", "application/json")
+	return req
+}
+
+func gateScanJSON(t *testing.T, app *apptest.App, c *apptest.Client, gate, token string, extra url.Values) gateVerdict {
+	t.Helper()
+	resp, body := c.Do(gateScanRequest(app, c, gate, token, extra))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scan: %d %s", resp.StatusCode, body)
+	}
+	var v gateVerdict
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("scan: %v\n%s", err, body)
+	}
+	return v
+}
+
+// Every verdict over HTTP, as a page (no JavaScript), as an htmx fragment
+// and as JSON: what the door must see on each, in Korean.
+func TestGateVerdicts(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 6})
+	app.Exec(t, `UPDATE performances SET sales_open_at = now() - interval '1 hour' WHERE slug = 'night'`)
+	_, token := gateTicket(t, app, "10101", "opening", "D4")
+	cancelID, cancelToken := gateTicket(t, app, "10102", "opening", "D5")
+	_, nightToken := gateTicket(t, app, "10103", "night", "A1")
+	owner := app.NewClient(t)
+	owner.SignIn("10102")
+	owner.Get("/tickets/" + cancelID)
+	if status, body := owner.Post("/tickets/"+cancelID+"/cancel", nil, false); status >= 400 {
+		t.Fatalf("cancel: %d %s", status, body)
+	}
+	c := gateStaff(t, app, "gate")
+
+	// Admitted, as a whole page: the seat huge, name, class.
+	status, body := c.Post("/gate/scan", url.Values{"performance": {"opening"}, "gate": {"정문"}, "token": {token}}, false)
+	if status != http.StatusOK {
+		t.Fatalf("scan: %d %s", status, body)
+	}
+	for _, want := range []string{`data-result="admitted"`, "입장", "ADMIT", `data-seat>D4<`, "1학년 1반 1번", "10101", `id="gate-count"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("admitted page lacks %s", want)
+		}
+	}
+	var name string
+	app.Store.Pool.QueryRow(t.Context(), `SELECT name FROM students WHERE student_no = '10101'`).Scan(&name)
+	if !strings.Contains(body, name) {
+		t.Errorf("admitted page lacks the student's name %q", name)
+	}
+
+	// Already used, as an htmx fragment: when and at which door.
+	status, body = c.Post("/gate/scan", url.Values{"performance": {"opening"}, "gate": {"후문"}, "token": {token}}, true)
+	if status != http.StatusOK || !strings.Contains(body, `data-result="already-used"`) || !strings.Contains(body, "이미 입장") ||
+		!strings.Contains(body, "정문") || strings.Contains(body, "<html") {
+		t.Errorf("already used: %d %s", status, body)
+	}
+
+	// The rest as JSON.
+	for _, tc := range []struct {
+		name, token, result, want string
+	}{
+		{"garbage", "hello", "invalid", "무효"},
+		{"cancelled", cancelToken, "cancelled", "취소됨"},
+		{"other performance", nightToken, "wrong-performance", "밤 공연 Night Concert"},
+		{"used", token, "already-used", "정문"},
+	} {
+		v := gateScanJSON(t, app, c, "north", tc.token, nil)
+		if v.Result != tc.result || !strings.Contains(v.HTML, `data-result="`+tc.result+`"`) || !strings.Contains(v.HTML, tc.want) {
+			t.Errorf("%s: %+v", tc.name, v)
+		}
+	}
+	v := gateScanJSON(t, app, c, "north", nightToken, nil)
+	if v.Performance != "night" || v.PerformanceTitle != "밤 공연 Night Concert" {
+		t.Errorf("wrong performance does not name the right one: %+v", v)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 1 {
+		t.Errorf("%d check-ins, want 1", n)
+	}
+	// Every scan is logged with its door and staff member.
+	if n := app.Count(t, `SELECT count(*) FROM scan_log l JOIN staff s ON s.id = l.staff_id WHERE s.username = 'gate'`); n != 7 {
+		t.Errorf("%d scans logged, want 7", n)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins c JOIN staff s ON s.id = c.staff_id WHERE s.username = 'gate' AND c.gate = '정문'`); n != 1 {
+		t.Error("the check-in does not record the door and the staff member")
+	}
+
+	// English.
+	c.Lang = "en"
+	v = gateScanJSON(t, app, c, "north", "F1.nope", nil)
+	if !strings.Contains(v.HTML, "INVALID") || strings.Contains(v.HTML, "⟦") {
+		t.Errorf("English invalid: %s", v.HTML)
+	}
+}
+
+// Any single byte of a token changed makes it invalid, and admits nobody.
+func TestGateAnyChangedByteIsInvalid(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	_, token := gateTicket(t, app, "10101", "opening", "E5")
+	c := gateStaff(t, app, "gate")
+	for i := range len(token) {
+		for _, b := range []byte{token[i] ^ 0x01, 'A', '.'} {
+			if b == token[i] {
+				continue
+			}
+			forged := token[:i] + string([]byte{b}) + token[i+1:]
+			if v := gateScanJSON(t, app, c, "north", forged, nil); v.Result != "invalid" || v.Seat != "" {
+				t.Fatalf("byte %d changed to %q: %+v", i, b, v)
+			}
+		}
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 0 {
+		t.Fatalf("forged tokens checked in %d tickets", n)
+	}
+	// The real one still gets in: the test would pass vacuously otherwise.
+	if v := gateScanJSON(t, app, c, "north", token, nil); v.Result != "admitted" {
+		t.Fatalf("the real token: %+v", v)
+	}
+}
+
+// Only staff reach the gate: a student is sent to the staff sign-in, a
+// signed-out or token-less scan changes nothing.
+func TestGateAccess(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	_, token := gateTicket(t, app, "10101", "opening", "E6")
+	before := app.Fingerprint(t)
+	logged := func() int { return app.Count(t, `SELECT count(*) FROM scan_log`) }
+
+	student := app.NewClient(t)
+	student.SignIn("10102")
+	resp, _ := student.Do(mustRequest(t, http.MethodGet, app.URL+"/gate"))
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login?next=%2Fgate") {
+		t.Errorf("student GET /gate: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	student.Get("/")
+	if resp, _ := student.Do(gateScanRequest(app, student, "north", token, nil)); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("student scan: %d", resp.StatusCode)
+	}
+	anon := app.NewClient(t)
+	anon.Get("/")
+	if resp, _ := anon.Do(gateScanRequest(app, anon, "north", token, nil)); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("signed-out scan: %d", resp.StatusCode)
+	}
+	if resp, _ := anon.Do(mustRequest(t, http.MethodGet, app.URL+"/gate/lookup?performance=opening&gate=n&q=E6")); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("signed-out lookup: %d", resp.StatusCode)
+	}
+	staff := gateStaff(t, app, "gate")
+	noToken := gateScanRequest(app, staff, "north", token, nil)
+	noToken.Header.Del("X-CSRF-Token")
+	if resp, _ := staff.Do(noToken); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("scan without CSRF token: %d", resp.StatusCode)
+	}
+	if app.Fingerprint(t) != before || logged() != 0 {
+		t.Error("a refused scan changed the database")
+	}
+
+	// Both staff roles reach the scanner; the header names them and offers
+	// a sign-out instead of the sign-in link.
+	for _, user := range []string{"gate", "council"} {
+		c := gateStaff(t, app, user)
+		resp, body := c.Do(mustRequest(t, http.MethodGet, app.URL+"/gate"))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="performance"`) {
+			t.Errorf("%s GET /gate: %d", user, resp.StatusCode)
+		}
+		if !strings.Contains(body, `action="/staff/logout"`) || !strings.Contains(body, ">"+user+"<") || strings.Contains(body, `href="/login"`) {
+			t.Errorf("%s: the header does not show the staff member and a sign-out", user)
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("%s GET /gate: Cache-Control %q", user, cc)
+		}
+	}
+	// 'wasm-unsafe-eval' is allowed on the scanner only.
+	resp, _ = staff.Do(mustRequest(t, http.MethodGet, app.URL+"/gate?performance=opening&gate=north"))
+	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "'wasm-unsafe-eval'") {
+		t.Errorf("scanner CSP: %q", resp.Header.Get("Content-Security-Policy"))
+	}
+	resp, _ = staff.Do(mustRequest(t, http.MethodGet, app.URL+"/"))
+	if strings.Contains(resp.Header.Get("Content-Security-Policy"), "wasm") {
+		t.Errorf("home CSP allows WebAssembly: %q", resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+// Bad doors and nonces are refused with a message and log nothing.
+func TestGateRefusesBadInput(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	_, token := gateTicket(t, app, "10101", "opening", "E7")
+	c := gateStaff(t, app, "gate")
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"no door", url.Values{"gate": {" "}}, 422, "입구 이름은 1~32자"},
+		{"long door", url.Values{"gate": {strings.Repeat("문", 33)}}, 422, "입구 이름은 1~32자"},
+		{"control character", url.Values{"gate": {"a\x00b"}}, 422, "입구 이름은 1~32자"},
+		{"unknown performance", url.Values{"performance": {"nope"}}, 404, "그런 공연이 없어요"},
+		{"bad nonce", url.Values{"nonce": {"short"}}, 400, "스캔 번호가"},
+		{"no token", url.Values{"token": {"  "}}, 422, "읽은 티켓 토큰이 없어요"},
+	} {
+		req := gateScanRequest(app, c, "north", token, tc.form)
+		req.Header.Set("Accept", "text/html")
+		resp, body := c.Do(req)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d, want %d with %q", tc.name, resp.StatusCode, tc.status, tc.want)
+		}
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log`); n != 0 {
+		t.Errorf("%d refused scans were logged", n)
+	}
+}
+
+// A scan resent with its nonce is applied once and answered the same.
+func TestGateNonceReplay(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	_, token := gateTicket(t, app, "10101", "opening", "E8")
+	c := gateStaff(t, app, "gate")
+	nonce := url.Values{"nonce": {"n-0123456789abcdef"}}
+	first := gateScanJSON(t, app, c, "north", token, nonce)
+	second := gateScanJSON(t, app, c, "north", token, nonce)
+	if first.Result != "admitted" || second.Result != "admitted" || first.Replayed || !second.Replayed {
+		t.Fatalf("first %+v\nsecond %+v", first, second)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log`); n != 1 {
+		t.Errorf("%d scans logged for one nonce", n)
+	}
+}
+
+// The manual lookup finds a ticket by seat or student number, and its
+// admit button scans it like the QR would.
+func TestGateLookup(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	gateTicket(t, app, "10101", "opening", "F3")
+	c := gateStaff(t, app, "gate")
+	formRE := regexp.MustCompile(`(?s)<form method="post" action="/gate/scan" data-scan-form>.*?name="token" value="([^"]+)"`)
+	for _, q := range []string{"f3", "10101"} {
+		req := mustRequest(t, http.MethodGet, app.URL+"/gate/lookup?performance=opening&gate=north&q="+q)
+		req.Header.Set("HX-Request", "true")
+		resp, body := c.Do(req)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-lookup-seat="F3"`) || formRE.FindStringSubmatch(body) == nil {
+			t.Fatalf("lookup %s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	_, body := c.Get("/gate/lookup?performance=opening&gate=north&q=F3")
+	m := formRE.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, `id="scan-form"`) {
+		t.Fatalf("lookup page: %s", body)
+	}
+	if v := gateScanJSON(t, app, c, "north", htmlUnescape(m[1]), nil); v.Result != "admitted" || v.Seat != "F3" {
+		t.Errorf("admit from the lookup: %+v", v)
+	}
+	_, body = c.Get("/gate/lookup?performance=opening&gate=north&q=F3")
+	if !strings.Contains(body, "north 입장") {
+		t.Error("the lookup does not show that the ticket is in")
+	}
+	if _, body := c.Get("/gate/lookup?performance=opening&gate=north&q=Z99"); !strings.Contains(body, "Z99에 해당하는 티켓이 없어요") {
+		t.Error("an empty lookup says nothing")
+	}
+	if _, body := c.Get("/gate/lookup?performance=opening&gate=north&q=hello"); !strings.Contains(body, "좌석(예: C12) 또는 학번") {
+		t.Error("a malformed lookup says nothing")
+	}
+}
+
+// Fifty scans of one ticket at two doors at the same instant: exactly one
+// admitted, every other already used, one check-in row.
+func TestGateConcurrentScansAdmitOnce(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	_, token := gateTicket(t, app, "10101", "opening", "G9")
+	doors := []*apptest.Client{gateStaff(t, app, "gate"), gateStaff(t, app, "council")}
+	const n = 50
+	results := make([]string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c := doors[i%2]
+			req := gateScanRequest(app, c, []string{"north", "south"}[i%2], token, nil)
+			<-start
+			resp, err := c.HTTP.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var v gateVerdict
+			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+				t.Error(err)
+			}
+			results[i] = v.Result
+		})
+	}
+	close(start)
+	wg.Wait()
+	admitted, used := 0, 0
+	for _, r := range results {
+		switch r {
+		case "admitted":
+			admitted++
+		case "already-used":
+			used++
+		}
+	}
+	if admitted != 1 || used != n-1 {
+		t.Errorf("%d admitted, %d already used of %d", admitted, used, n)
+	}
+	if got := app.Count(t, `SELECT count(*) FROM check_ins`); got != 1 {
+		t.Errorf("%d check-in rows", got)
+	}
+	if got := app.Count(t, `SELECT count(*) FROM scan_log`); got != n {
+		t.Errorf("%d scans logged, want %d", got, n)
+	}
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
