@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -53,6 +54,18 @@ type Options struct {
 	// LiveCatchUp is the live listener's periodic catch-up; default 2 s.
 	// A test that must see an update arrive by NOTIFY alone sets it long.
 	LiveCatchUp time.Duration
+	// Hash is the cost of the demo codes' hashes; default passhash.Fast.
+	// A test of sign-in under load uses passhash.Default, as production.
+	Hash passhash.Params
+	// TrustedProxies are believed in X-Forwarded-For (handlers.Config);
+	// default none, so the client address is the TCP peer.
+	TrustedProxies []netip.Prefix
+	// SignInChecks and SignInWait tune the sign-in gate (handlers.Config);
+	// zero keeps the defaults.
+	SignInChecks int
+	SignInWait   time.Duration
+	// Logger receives the server's logs; default none.
+	Logger *slog.Logger
 }
 
 // Start serves festa on a fresh database loaded with the demo festival.
@@ -62,7 +75,10 @@ func Start(t testing.TB, opts Options) *App {
 		opts.Students = 60
 	}
 	store := dbtest.New(t)
-	res, err := demo.Load(context.Background(), store, demo.Options{Students: opts.Students, Hash: passhash.Fast})
+	if opts.Hash == (passhash.Params{}) {
+		opts.Hash = passhash.Fast
+	}
+	res, err := demo.Load(context.Background(), store, demo.Options{Students: opts.Students, Hash: opts.Hash})
 	if err != nil {
 		t.Fatalf("apptest: demo: %v", err)
 	}
@@ -89,7 +105,10 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	holders := booking.NewHolders([]byte("apptest holder key"))
 	// Live updates run as in `festa serve`: a broker, the notifier the
 	// handlers poke, and a LISTEN connection of this app's own.
@@ -108,8 +127,9 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	h := handlers.New(handlers.Deps{
 		Tickets: ring, Holders: holders,
 		Store: store, Messages: messages, Assets: assets, Registry: reg,
-		Logger:   logger,
-		Config:   handlers.Config{BaseURL: "http://festa.test"},
+		Logger: logger,
+		Config: handlers.Config{BaseURL: "http://festa.test", TrustedProxies: opts.TrustedProxies,
+			SignInChecks: opts.SignInChecks, SignInWait: opts.SignInWait},
 		Now:      opts.Now,
 		Notifier: notifier, Live: live,
 	})

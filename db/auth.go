@@ -9,9 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ErrThrottled means a sign-in was refused unchecked because a failure
-// budget (see LoginLimit) is spent; the functions returning it also say how
-// long until it frees.
+// ErrThrottled means a sign-in was refused unchecked because one of the
+// device's failure budgets (see LoginAttempt) is spent; BeginLogin also
+// says how long until it frees.
 var ErrThrottled = errors.New("db: too many failed sign-ins")
 
 // StudentCredentials is what signing a student in needs.
@@ -70,13 +70,17 @@ type LoginLimit struct {
 	Window time.Duration
 }
 
-// LoginAttempt is one sign-in and the two budgets it draws on: the account
-// (a student number or staff username), strict, and the client's address,
-// shared by everyone behind one NAT.
+// LoginAttempt is one sign-in and what it is counted against. Only budgets
+// that belong to the device making the attempt can refuse it, so nobody can
+// spend another person's: the account on this device, strict, and this
+// device across accounts. The client's address, shared by a whole school
+// behind one NAT address, is only counted (Max is not used), which tells
+// a flooding address apart.
 type LoginAttempt struct {
-	Account LoginLimit
-	Client  LoginLimit
-	At      time.Time // the app's clock, so every instance and test agrees
+	Account LoginLimit // this account from this device
+	Device  LoginLimit // this device, whatever account
+	Client  LoginLimit // this client address: counted, never refuses
+	At      time.Time  // the app's clock, so every instance and test agrees
 }
 
 // loginSweepAge is how long a failure row outlives the start of its
@@ -84,69 +88,57 @@ type LoginAttempt struct {
 const loginSweepAge = time.Hour
 
 // BeginLogin admits a sign-in attempt, or refuses it with ErrThrottled and
-// the time until the spent budget frees.
+// the time until the spent budget frees. Either way it returns the client
+// address's failures in its current window.
 //
-// The client's budget is only read, so the many successful sign-ins of a
-// school behind one address never queue on its row (concurrent failures may
-// overshoot it a little). The account's budget is strict: the attempt is
-// counted as a failure before the secret is checked, in one conditional
-// statement, so parallel guesses at one number cannot slip past the limit
-// together; SucceedLogin takes the count back.
-func (s *Store) BeginLogin(ctx context.Context, a LoginAttempt) (time.Duration, error) {
-	var failures int
-	var start time.Time
-	err := s.Pool.QueryRow(ctx, `SELECT failures, window_start FROM login_failures
-		WHERE key = $1 AND window_start > $2`, a.Client.Key, a.At.Add(-a.Client.Window)).Scan(&failures, &start)
-	switch {
-	case err == nil && failures >= a.Client.Max:
-		return loginWait(start, a.Client.Window, a.At), ErrThrottled
-	case err != nil && !errors.Is(err, pgx.ErrNoRows):
-		return 0, fmt.Errorf("db: begin login: %w", err)
+// The attempt is counted as a failure of both the account and the device
+// before the secret is checked, in one statement (festa_begin_login, all
+// or nothing, in key order), so parallel guesses cannot slip past a limit
+// together; SucceedLogin takes the counts back. A refused attempt changes
+// nothing.
+func (s *Store) BeginLogin(ctx context.Context, a LoginAttempt) (wait time.Duration, clientFailures int, err error) {
+	var w *time.Duration
+	err = s.Pool.QueryRow(ctx, `SELECT wait, client_failures FROM festa_begin_login($1, $2, $3, $4, $5, $6)`,
+		[]string{a.Account.Key, a.Device.Key}, []int{a.Account.Max, a.Device.Max},
+		[]time.Duration{a.Account.Window, a.Device.Window}, a.Client.Key, a.Client.Window, a.At).Scan(&w, &clientFailures)
+	if err != nil {
+		return 0, 0, fmt.Errorf("db: begin login: %w", err)
 	}
-	// The account's count goes up only while it is under the limit, so a
-	// refused attempt changes nothing.
-	cutoff := a.At.Add(-a.Account.Window)
-	err = s.Pool.QueryRow(ctx, `INSERT INTO login_failures AS f (key, window_start, failures) VALUES ($1, $2, 1)
-		ON CONFLICT (key) DO UPDATE SET
-			window_start = CASE WHEN f.window_start <= $3 THEN excluded.window_start ELSE f.window_start END,
-			failures     = CASE WHEN f.window_start <= $3 THEN 1 ELSE f.failures + 1 END
-		WHERE f.window_start <= $3 OR f.failures < $4
-		RETURNING failures`, a.Account.Key, a.At, cutoff, a.Account.Max).Scan(&failures)
-	if err == nil {
-		return 0, nil
+	if w != nil {
+		return max(*w, time.Second), clientFailures, ErrThrottled
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("db: begin login: %w", err)
-	}
-	// Spent. Should a success have deleted the row in between, start is
-	// zero and the wait is the one-second minimum.
-	err = s.Pool.QueryRow(ctx, `SELECT window_start FROM login_failures WHERE key = $1`, a.Account.Key).Scan(&start)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("db: begin login: %w", err)
-	}
-	return loginWait(start, a.Account.Window, a.At), ErrThrottled
+	return 0, clientFailures, nil
 }
 
 // FailLogin settles an admitted attempt whose secret was wrong: the
-// account's count already holds it (BeginLogin), the client's gains it.
-// When that opens a new client window, rows long dead are swept, so the
-// table stays as small as recent failures.
-func (s *Store) FailLogin(ctx context.Context, a LoginAttempt) error {
+// account's and device's counts already hold it (BeginLogin), the client's
+// gains it. It returns the client's failures in the current window. When
+// that opens a new client window, rows long dead are swept, so the table
+// stays as small as recent failures.
+func (s *Store) FailLogin(ctx context.Context, a LoginAttempt) (int, error) {
 	failures, err := s.countLoginFailure(ctx, a.Client, a.At)
 	if err != nil {
-		return fmt.Errorf("db: fail login: %w", err)
+		return 0, fmt.Errorf("db: fail login: %w", err)
 	}
 	if failures == 1 {
 		if _, err := s.Pool.Exec(ctx, `DELETE FROM login_failures WHERE window_start < $1`, a.At.Add(-loginSweepAge)); err != nil {
-			return fmt.Errorf("db: sweep login failures: %w", err)
+			return 0, fmt.Errorf("db: sweep login failures: %w", err)
 		}
 	}
-	return nil
+	return failures, nil
 }
 
 // SucceedLogin settles an admitted attempt whose secret was right: the
-// account's failures are forgotten. The client's count is left alone.
+// account's failures on this device are forgotten, and the device gets
+// back the one failure BeginLogin counted (a shared library computer that
+// many students sign in on is not throttled for their successes). The
+// client's count is left alone. Each statement touches one row, so this
+// cannot deadlock with festa_begin_login.
 func (s *Store) SucceedLogin(ctx context.Context, a LoginAttempt) error {
+	if _, err := s.Pool.Exec(ctx, `WITH gone AS (DELETE FROM login_failures WHERE key = $1 AND failures <= 1)
+		UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 1`, a.Device.Key); err != nil {
+		return fmt.Errorf("db: succeed login: %w", err)
+	}
 	if _, err := s.Pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, a.Account.Key); err != nil {
 		return fmt.Errorf("db: succeed login: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,7 +49,8 @@ type Result struct {
 	Staff         []Login
 }
 
-// Student is a demo roster entry with its clear-text access code.
+// Student is a demo roster entry with its clear-text access code, as
+// printed on a slip: XXXXX-XXXXX.
 type Student struct {
 	No, Name, Code string
 }
@@ -148,7 +150,7 @@ func ensureStudents(ctx context.Context, store *db.Store, roster []Student, p pa
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				h, err := passhash.Hash(missing[i].Code, p)
+				h, err := passhash.Hash(strings.ReplaceAll(missing[i].Code, "-", ""), p)
 				if err != nil {
 					select {
 					case errs <- err:
@@ -203,6 +205,12 @@ func ensureStaff(ctx context.Context, store *db.Store, secret []byte, user, role
 	return Login{Username: user, Password: password, Role: role}, nil
 }
 
+// studentCodeLen is the length of a student's access code: 31^10 ≈ 8.2e14
+// codes, so guessing one stays hopeless at the rate festa checks codes
+// (README "Sign-in security"). Slips print it as XXXXX-XXXXX; the hash is
+// of the 10 characters without the dash, which sign-in accepts either way.
+const studentCodeLen = 10
+
 // codeAlphabet leaves out look-alikes (0/O, 1/I/L) so codes survive being
 // read aloud or copied from a slip.
 const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -227,7 +235,8 @@ func Roster(secret []byte, n int) []Student {
 		for c := 1; c <= classes && len(out) < n; c++ {
 			for k := 1; k <= 40 && len(out) < n; k++ {
 				no := fmt.Sprintf("%d%02d%02d", g, c, k)
-				out = append(out, Student{No: no, Name: name(no), Code: derive(secret, "student:"+no, 6)})
+				code := derive(secret, "student:"+no, studentCodeLen)
+				out = append(out, Student{No: no, Name: name(no), Code: code[:5] + "-" + code[5:]})
 			}
 		}
 	}

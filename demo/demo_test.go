@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +79,21 @@ func TestLoadIsIdempotent(t *testing.T) {
 	rows, _ := csv.NewReader(&a).ReadAll()
 	if len(rows) != 131 || rows[0][0] != "student_no" {
 		t.Fatalf("codes CSV has %d rows, header %v", len(rows), rows[0])
+	}
+	// Student codes are 10 characters of the code alphabet, printed as
+	// XXXXX-XXXXX; the stored hash is of the code without the dash.
+	codeRE := regexp.MustCompile(`^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}$`)
+	for _, row := range rows[1:] {
+		if !codeRE.MatchString(row[2]) {
+			t.Fatalf("student %s: code %q is not XXXXX-XXXXX", row[0], row[2])
+		}
+	}
+	st, err := store.StudentCredentials(ctx, rows[1][0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := passhash.Verify(st.CodeHash, strings.ReplaceAll(rows[1][2], "-", "")); !ok {
+		t.Error("the printed code (without its dash) does not verify")
 	}
 }
 

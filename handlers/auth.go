@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -13,8 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/width"
 
 	"festa/components"
 	"festa/db"
@@ -22,28 +26,57 @@ import (
 )
 
 // Sign-in limits, kept in PostgreSQL (db.BeginLogin) so they hold across
-// app instances. An account (student number or staff username) gets 5
-// failures per 5 minutes; a client address 100, because a whole school may
-// reach festa through one NAT address. Once a budget is spent, attempts are
-// refused without checking the code until its window ends.
+// app instances. Only budgets that belong to the device making an attempt
+// (its browser's festa_csrf cookie, see deviceKey) can refuse it, so nobody
+// can lock anyone else out and a correct code always gets in from a device
+// that has not spent its own: one account from one device gets 5 failures
+// per window, one device 30 across accounts. Failures per client address
+// are counted (for the audit and the gate's slow lane) but never refuse: a
+// whole school reaches festa through one NAT address.
+//
+// A guesser who throws devices away is not stopped by these budgets but by
+// the code space and the bounded check rate (signInGate); README "Sign-in
+// security" has the numbers.
 const (
-	loginWindow        = 5 * time.Minute
+	loginWindow        = 15 * time.Minute
 	accountMaxFailures = 5
-	clientMaxFailures  = 100
+	deviceMaxFailures  = 30
+)
+
+// signInWait is how long a sign-in may queue for a check slot before it is
+// told to try again in a moment (with Retry-After: signInRetryAfter).
+const (
+	signInWait       = 10 * time.Second
+	signInRetryAfter = 5 * time.Second
 )
 
 // dummyHash is verified when no account has the number or username given,
 // so a sign-in for a number that does not exist costs as much as one that
 // does and timing does not tell which numbers are on the roster. Its cost
 // is passhash.Default's, like every real code's; nothing verifies against
-// it (verifyAttempt refuses any match).
+// it (checkSignIn refuses a match for an unknown account).
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$G5l31386uFZYpFDODKKV+w$lq4V27lQSDW0Qf05W3Zf9Bmzq5bEUWmrTVchi8bKEV0"
 
 var (
-	studentNoRE  = regexp.MustCompile(`^[0-9]{5}$`)
-	accessCodeRE = regexp.MustCompile(`^[A-Za-z0-9]{4,32}$`)
+	studentNoRE = regexp.MustCompile(`^[0-9]{5}$`)
+	// accessCodeRE matches a code in canonical form (see accessCode).
+	// Codes are 10 characters now; shorter ones issued earlier still work.
+	accessCodeRE = regexp.MustCompile(`^[A-Z0-9]{4,32}$`)
 	usernameRE   = regexp.MustCompile(`^[a-z0-9_.-]{2,32}$`)
 )
+
+// accessCode puts a typed access code in the form it was hashed in. Slips
+// print codes as XXXXX-XXXXX; students may type them with or without the
+// dash (any dash, as phones and Korean keyboards offer several), with
+// spaces, in full-width letters and in any case.
+func accessCode(typed string) string {
+	return strings.ToUpper(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) {
+			return -1
+		}
+		return r
+	}, width.Fold.String(typed)))
+}
 
 // maxPasswordLen bounds what is hashed: argon2 of a megabyte is a cheap
 // way to make the server work.
@@ -61,7 +94,7 @@ func (h *Handler) showLogin(c echo.Context) error {
 func (h *Handler) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := components.LoginView{Next: safeNext(c.FormValue("next")), StudentNo: strings.TrimSpace(c.FormValue("student_no"))}
-	code := strings.ToUpper(strings.TrimSpace(c.FormValue("code")))
+	code := accessCode(c.FormValue("code"))
 	if !studentNoRE.MatchString(v.StudentNo) {
 		v.NoError = tr(c, "auth.err_student_no")
 	}
@@ -71,26 +104,22 @@ func (h *Handler) login(c echo.Context) error {
 	if v.NoError != "" || v.CodeError != "" {
 		return h.renderLogin(c, http.StatusUnprocessableEntity, v)
 	}
-	a := h.loginAttempt(c, "student", v.StudentNo)
-	if wait, err := h.store.BeginLogin(ctx, a); errors.Is(err, db.ErrThrottled) {
-		v.Message = throttled(c, wait)
-		return h.renderLogin(c, http.StatusTooManyRequests, v)
-	} else if err != nil {
+	var st db.StudentCredentials
+	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "student", v.StudentNo), code, func(ctx context.Context) (string, error) {
+		var err error
+		st, err = h.store.StudentCredentials(ctx, v.StudentNo)
+		return st.CodeHash, err
+	})
+	switch {
+	case err != nil:
 		return err
-	}
-	st, err := h.store.StudentCredentials(ctx, v.StudentNo)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	ok, err := h.verifyAttempt(ctx, a, st.CodeHash, code)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	case refused != nil:
+		v.Message = refused.message
+		return h.renderLogin(c, refused.status, v)
+	case !ok:
 		v.Message = tr(c, "auth.err_wrong")
 		return h.renderLogin(c, http.StatusUnauthorized, v)
-	}
-	if !st.Enabled {
+	case !st.Enabled:
 		v.Message = tr(c, "auth.err_disabled")
 		return h.renderLogin(c, http.StatusForbidden, v)
 	}
@@ -196,26 +225,22 @@ func (h *Handler) staffLogin(c echo.Context) error {
 	if v.UsernameError != "" || v.PasswordError != "" {
 		return h.renderStaffLogin(c, http.StatusUnprocessableEntity, v)
 	}
-	a := h.loginAttempt(c, "staff", v.Username)
-	if wait, err := h.store.BeginLogin(ctx, a); errors.Is(err, db.ErrThrottled) {
-		v.Message = throttled(c, wait)
-		return h.renderStaffLogin(c, http.StatusTooManyRequests, v)
-	} else if err != nil {
+	var st db.StaffCredentials
+	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "staff", v.Username), password, func(ctx context.Context) (string, error) {
+		var err error
+		st, err = h.store.StaffCredentials(ctx, v.Username)
+		return st.PasswordHash, err
+	})
+	switch {
+	case err != nil:
 		return err
-	}
-	st, err := h.store.StaffCredentials(ctx, v.Username)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	ok, err := h.verifyAttempt(ctx, a, st.PasswordHash, password)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	case refused != nil:
+		v.Message = refused.message
+		return h.renderStaffLogin(c, refused.status, v)
+	case !ok:
 		v.Message = tr(c, "auth.err_staff_wrong")
 		return h.renderStaffLogin(c, http.StatusUnauthorized, v)
-	}
-	if !st.Enabled {
+	case !st.Enabled:
 		v.Message = tr(c, "auth.err_staff_disabled")
 		return h.renderStaffLogin(c, http.StatusForbidden, v)
 	}
@@ -239,13 +264,25 @@ func (h *Handler) renderStaffLogin(c echo.Context, status int, v components.Staf
 }
 
 // loginAttempt names the budgets a sign-in to account of realm ("student"
-// or "staff") draws on, timed by the app's clock.
+// or "staff") is counted against, timed by the app's clock.
 func (h *Handler) loginAttempt(c echo.Context, realm, account string) db.LoginAttempt {
+	device := deviceKey(c)
 	return db.LoginAttempt{
-		Account: db.LoginLimit{Key: realm + ":" + account, Max: accountMaxFailures, Window: loginWindow},
-		Client:  db.LoginLimit{Key: realm + "-ip:" + clientKey(c.RealIP()), Max: clientMaxFailures, Window: loginWindow},
+		Account: db.LoginLimit{Key: realm + ":" + account + "|dev:" + device, Max: accountMaxFailures, Window: loginWindow},
+		Device:  db.LoginLimit{Key: realm + "-dev:" + device, Max: deviceMaxFailures, Window: loginWindow},
+		Client:  db.LoginLimit{Key: realm + "-ip:" + clientKey(c.RealIP()), Window: loginWindow},
 		At:      h.now(),
 	}
+}
+
+// deviceKey names the browser making a request: a hash of its festa_csrf
+// cookie (32 random bytes, HttpOnly, which every POST must carry and match,
+// see csrf), so the cookie itself is never stored. A client that drops its
+// cookies becomes a new device with fresh budgets; that is why the budgets
+// only stop a person, and the code space and the check rate stop a script.
+func deviceKey(c echo.Context) string {
+	sum := sha256.Sum256([]byte(csrfToken(c)))
+	return hex.EncodeToString(sum[:16])
 }
 
 // clientKey is the address a client's failures count against: an IPv4
@@ -264,23 +301,65 @@ func clientKey(ip string) string {
 	return addr.String()
 }
 
-// verifyAttempt checks secret against hash, or against dummyHash when hash
-// is empty (no such account) so that takes as long, and settles the
-// attempt admitted by BeginLogin: a match forgets the account's failures,
-// a mismatch counts against the client's address too.
-func (h *Handler) verifyAttempt(ctx context.Context, a db.LoginAttempt, hash, secret string) (bool, error) {
-	known := hash != ""
+// refusal is a sign-in refused before its secret was checked: the status
+// and the message in the user's language (Retry-After is already set).
+type refusal struct {
+	status  int
+	message string
+}
+
+// checkSignIn runs one sign-in attempt: one at a time per device, through
+// the gate's check slots (see signInGate), against the device's budgets.
+// lookup fetches the stored hash once the attempt is admitted ("" or
+// db.ErrNotFound for no such account). ok is true only when secret matches
+// an account's hash; refused is set when the secret was not checked.
+func (h *Handler) checkSignIn(c echo.Context, a db.LoginAttempt, secret string, lookup func(context.Context) (string, error)) (ok bool, refused *refusal, err error) {
+	ctx := c.Request().Context()
+	leave, first := h.gate.enterDevice(a.Device.Key)
+	if !first {
+		return false, refuse(c, http.StatusTooManyRequests, time.Second, "auth.err_in_flight"), nil
+	}
+	defer leave()
+	release, err := h.gate.acquire(ctx, a.Client.Key, a.At)
+	if err != nil {
+		return false, refuse(c, http.StatusServiceUnavailable, signInRetryAfter, "auth.err_busy"), nil
+	}
+	known, match, wait, err := h.checkInSlot(ctx, a, secret, lookup)
+	release()
+	switch {
+	case errors.Is(err, db.ErrThrottled):
+		return false, &refusal{status: http.StatusTooManyRequests, message: throttled(c, wait)}, nil
+	case err != nil:
+		return false, nil, fmt.Errorf("sign-in %s: %w", a.Account.Key, err)
+	case known && match:
+		return true, nil, h.store.SucceedLogin(ctx, a)
+	}
+	failures, err := h.store.FailLogin(ctx, a)
+	h.gate.observe(a.Client.Key, failures, a.At, a.At.Add(a.Client.Window))
+	return false, nil, err
+}
+
+// checkInSlot is the part of a sign-in that holds a check slot: counting
+// the attempt against the device's budgets before anything is hashed, the
+// account's hash, and the argon2id check itself, against dummyHash when
+// there is no such account, so that takes as long. known says whether the
+// account exists.
+func (h *Handler) checkInSlot(ctx context.Context, a db.LoginAttempt, secret string, lookup func(context.Context) (string, error)) (known, match bool, wait time.Duration, err error) {
+	wait, failures, err := h.store.BeginLogin(ctx, a)
+	h.gate.observe(a.Client.Key, failures, a.At, a.At.Add(a.Client.Window))
+	if err != nil {
+		return false, false, wait, err
+	}
+	hash, err := lookup(ctx)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return false, false, 0, err
+	}
+	known = hash != ""
 	if !known {
 		hash = dummyHash
 	}
-	ok, err := passhash.Verify(hash, secret)
-	if err != nil {
-		return false, fmt.Errorf("sign-in %s: %w", a.Account.Key, err)
-	}
-	if ok && known {
-		return true, h.store.SucceedLogin(ctx, a)
-	}
-	return false, h.store.FailLogin(ctx, a)
+	match, err = passhash.Verify(hash, secret)
+	return known, match, 0, err
 }
 
 // signIn puts values in the session under a fresh token: renewing it
@@ -294,6 +373,13 @@ func (h *Handler) signIn(ctx context.Context, values map[string]any) error {
 		h.sessions.Put(ctx, k, v)
 	}
 	return nil
+}
+
+// refuse answers a sign-in that was not checked with status and the
+// message id, and tells machines to retry after wait.
+func refuse(c echo.Context, status int, wait time.Duration, id string) *refusal {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
+	return &refusal{status: status, message: tr(c, id)}
 }
 
 // throttled says, in the user's language, how long to wait, rounded up to

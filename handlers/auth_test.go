@@ -4,8 +4,16 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +21,8 @@ import (
 
 	"festa/apptest"
 	"festa/demo"
+	"festa/handlers"
+	"festa/passhash"
 )
 
 func TestLoginPageForm(t *testing.T) {
@@ -99,8 +109,16 @@ func TestLoginWrongCodeAndUnknownNumber(t *testing.T) {
 			if authState(t, app) == before {
 				t.Error("the failure counters did not move")
 			}
-			if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key = $1`, "student:"+tc.no); n != 1 {
-				t.Errorf("number's failures %d, want 1", n)
+			// The failure counts against this number on this device and
+			// against this device; neither is stored under the cookie itself.
+			if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE $1`, "student:"+tc.no+"|dev:%"); n != 1 {
+				t.Errorf("number's failures on this device %d, want 1", n)
+			}
+			if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE 'student-dev:%'`); n != 1 {
+				t.Errorf("device's failures %d, want 1", n)
+			}
+			if n := authCount(t, app, `SELECT count(*) FROM login_failures WHERE strpos(key, $1) > 0`, authCookie(c, "festa_csrf")); n != 0 {
+				t.Error("a failure key holds the device's cookie in the clear")
 			}
 		})
 	}
@@ -124,7 +142,9 @@ func TestLoginMalformedInputChangesNothing(t *testing.T) {
 		{"2O315", st.Code, "학번은 숫자 5자리로"},
 		{"", st.Code, "학번은 숫자 5자리로"},
 		{st.No, "ABC", "접속 코드는 영문자와 숫자 4~32자"},
-		{st.No, "ABC-12", "접속 코드는 영문자와 숫자 4~32자"},
+		{st.No, "ABC_12", "접속 코드는 영문자와 숫자 4~32자"},
+		{st.No, "ABC-!2", "접속 코드는 영문자와 숫자 4~32자"},
+		{st.No, "---", "접속 코드는 영문자와 숫자 4~32자"},
 		{st.No, strings.Repeat("A", 33), "접속 코드는 영문자와 숫자 4~32자"},
 		{st.No, "", "접속 코드는 영문자와 숫자 4~32자"},
 		{"1234x", "!", "학번은 숫자 5자리로"},
@@ -201,81 +221,213 @@ func TestLoginWithoutCSRFChangesNothing(t *testing.T) {
 	}
 }
 
-func TestLoginThrottlePerNumber(t *testing.T) {
+// Five wrong codes for a number from one device spend that device's budget
+// for the number only: its owner still gets in from another device, on the
+// same address or another one, and the first device is told how long to
+// wait, in Korean or English.
+func TestLoginThrottlePerNumberAndDevice(t *testing.T) {
 	clock := newAuthClock()
-	app := apptest.Start(t, apptest.Options{Students: 2, Now: clock.Now})
+	app := apptest.Start(t, apptest.Options{Students: 2, Now: clock.Now, TrustedProxies: authLoopbackProxy})
 	st, other := app.Demo.Students[0], app.Demo.Students[1]
-	c := app.NewClient(t)
-	c.Get("/login")
+	bully := authClientFrom(t, app, "203.0.113.7")
+	bully.Get("/login")
 	for i := 1; i <= 5; i++ {
-		if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {fmt.Sprintf("WRONG%d", i)}}); resp.StatusCode != http.StatusUnauthorized {
+		if resp, _ := authPost(app, bully, "/login", url.Values{"student_no": {st.No}, "code": {fmt.Sprintf("WRONG%d", i)}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d", i, resp.StatusCode)
 		}
 	}
 	clock.Advance(10 * time.Second)
 	before := authState(t, app)
-	// Over the limit, even the right code is refused, unchecked.
-	resp, body := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}})
+	// From that device, even the right code is refused, unchecked, with
+	// the wait in the user's language.
+	resp, body := authPost(app, bully, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}})
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("sixth attempt: status %d, want 429", resp.StatusCode)
 	}
-	if !strings.Contains(body, "시도가 너무 많아요. 290초 뒤에 다시 시도해 주세요.") || resp.Header.Get("Retry-After") != "290" {
-		t.Errorf("no try-again-in-290-seconds message (Retry-After %q)", resp.Header.Get("Retry-After"))
+	if !strings.Contains(body, "시도가 너무 많아요. 890초 뒤에 다시 시도해 주세요.") || resp.Header.Get("Retry-After") != "890" {
+		t.Errorf("no try-again-in-890-seconds message (Retry-After %q)", resp.Header.Get("Retry-After"))
 	}
 	if !strings.Contains(body, `value="`+st.No+`"`) {
 		t.Error("the number was not kept")
 	}
-	if authSessionToken(c) != "" {
+	bully.Lang = "en"
+	if resp, body := authPost(app, bully, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many attempts. Try again in 890 seconds.") {
+		t.Errorf("English refusal: %d", resp.StatusCode)
+	}
+	if authSessionToken(bully) != "" {
 		t.Error("a throttled attempt got a session")
 	}
 	if authState(t, app) != before {
 		t.Error("a refused attempt changed the database")
 	}
-	// Another number from the same address is not affected.
-	other2 := app.NewClient(t)
-	other2.Get("/login")
-	if resp, _ := authPost(app, other2, "/login", url.Values{"student_no": {other.No}, "code": {other.Code}}); resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("another number: status %d", resp.StatusCode)
+	// Another number from that device still has its own budget.
+	if resp, _ := authPost(app, bully, "/login", url.Values{"student_no": {other.No}, "code": {other.Code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another number from the same device: status %d", resp.StatusCode)
 	}
-	// When the window ends the student gets in, and the count is forgotten.
-	clock.Advance(5 * time.Minute)
-	if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusSeeOther {
+	// The owner gets in from their own phone, on the bully's address and
+	// on another one.
+	for _, addr := range []string{"203.0.113.7", "198.51.100.20"} {
+		owner := authClientFrom(t, app, addr)
+		owner.Get("/login")
+		if resp, body := authPost(app, owner, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("owner from %s: status %d\n%s", addr, resp.StatusCode, body)
+		}
+	}
+	// Their success does not reset the bully's budget…
+	if resp, _ := authPost(app, bully, "/login", url.Values{"student_no": {st.No}, "code": {"WRONG6"}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the bully's device after the owner signed in: status %d", resp.StatusCode)
+	}
+	// …and when the window ends the device may try again, and the right
+	// code clears its count.
+	clock.Advance(15 * time.Minute)
+	if resp, _ := authPost(app, bully, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the window: status %d", resp.StatusCode)
 	}
-	if n := authCount(t, app, `SELECT count(*) FROM login_failures WHERE key = $1`, "student:"+st.No); n != 0 {
-		t.Error("a success did not clear the number's failures")
+	if n := authCount(t, app, `SELECT count(*) FROM login_failures WHERE key LIKE $1`, "student:"+st.No+"|%"); n != 0 {
+		t.Error("a success did not clear the number's failures on that device")
 	}
 }
 
-func TestLoginThrottlePerAddress(t *testing.T) {
-	app := apptest.Start(t, apptest.Options{Students: 21})
+// One device gets 30 failures across numbers; then it waits, whatever the
+// number, while other devices on the same address do not.
+func TestLoginThrottlePerDevice(t *testing.T) {
+	clock := newAuthClock()
+	app := apptest.Start(t, apptest.Options{Students: 8, Now: clock.Now})
 	c := app.NewClient(t)
 	c.Get("/login")
-	// 100 failures spread over 20 numbers stay under each number's limit.
-	for _, st := range app.Demo.Students[:20] {
-		for i := range 5 {
-			if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {fmt.Sprintf("NOPE%d", i)}}); resp.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("%s failure %d: status %d", st.No, i, resp.StatusCode)
-			}
+	for i := range 30 {
+		st := app.Demo.Students[i%6]
+		if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {fmt.Sprintf("NOPE%d", i)}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d", i, resp.StatusCode)
 		}
 	}
+	fresh := app.Demo.Students[7]
 	before := authState(t, app)
-	last := app.Demo.Students[20]
-	for _, no := range []string{last.No, "39999"} {
-		resp, body := authPost(app, c, "/login", url.Values{"student_no": {no}, "code": {last.Code}})
-		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "시도가 너무 많아요.") {
-			t.Errorf("%s after 100 failures from one address: %d", no, resp.StatusCode)
-		}
+	resp, body := authPost(app, c, "/login", url.Values{"student_no": {fresh.No}, "code": {fresh.Code}})
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "초 뒤에 다시 시도해 주세요.") {
+		t.Errorf("31st attempt from one device: %d", resp.StatusCode)
 	}
 	if authState(t, app) != before {
-		t.Error("attempts refused for the address changed the database")
+		t.Error("a refused attempt changed the database")
 	}
-	// Staff sign-in keeps its own budget per address.
+	if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE 'student-ip:%'`); n != 30 {
+		t.Errorf("address failures %d, want 30", n)
+	}
+	other := app.NewClient(t)
+	other.Get("/login")
+	if resp, _ := authPost(app, other, "/login", url.Values{"student_no": {fresh.No}, "code": {fresh.Code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another device on the same address: %d", resp.StatusCode)
+	}
+	// Successes give their count back: a library computer many students
+	// sign in on is not throttled for them.
+	clock.Advance(15 * time.Minute)
+	shared := app.NewClient(t)
+	rows := authCount(t, app, `SELECT count(*) FROM login_failures`)
+	for i := range 40 {
+		st := app.Demo.Students[i%8]
+		shared.Get("/login")
+		if resp, _ := authPost(app, shared, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in %d on a shared computer: %d", i, resp.StatusCode)
+		}
+		authPost(app, shared, "/logout", url.Values{})
+	}
+	if n := authCount(t, app, `SELECT count(*) FROM login_failures`); n != rows {
+		t.Errorf("successful sign-ins left %d failure rows", n-rows)
+	}
+}
+
+// A hundred wrong codes from one address (a school NAT address), across
+// numbers and for the very number that then signs in, from many devices,
+// refuse nobody: a correct code from a new device on that address gets in.
+// The failures are still counted against the address.
+func TestLoginFloodFromOneAddressLocksNobodyOut(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 21})
+	target := app.Demo.Students[20]
+	sent := 0
+	for d := range 20 {
+		c := app.NewClient(t)
+		c.Get("/login")
+		for i := range 5 {
+			no := app.Demo.Students[d].No
+			if i%2 == 0 {
+				no = target.No // the same number from every device
+			}
+			if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {no}, "code": {fmt.Sprintf("NOPE%d%d", d, i)}}); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("device %d failure %d: status %d", d, i, resp.StatusCode)
+			}
+			sent++
+		}
+	}
+	if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE 'student-ip:%'`); n != sent || n < 100 {
+		t.Errorf("address failures %d, want %d", n, sent)
+	}
+	for _, no := range []string{target.No, app.Demo.Students[0].No} {
+		c := app.NewClient(t)
+		c.Get("/login")
+		code := target.Code
+		if no != target.No {
+			code = app.Demo.Students[0].Code
+		}
+		if resp, body := authPost(app, c, "/login", url.Values{"student_no": {no}, "code": {code}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s after 100 failures from its address: %d\n%s", no, resp.StatusCode, body)
+		}
+	}
+	// A wrong code from a fresh device is checked, not refused unchecked.
+	c := app.NewClient(t)
+	c.Get("/login")
+	if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {"39999"}, "code": {target.Code}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown number after the flood: %d, want 401", resp.StatusCode)
+	}
+	// Staff sign-in from the same address is not affected either.
 	if resp, _ := authPost(app, c, "/staff/login", url.Values{"username": {"gate"}, "password": {authStaffPassword(t, app, "gate")}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("staff sign-in from the same address: %d", resp.StatusCode)
 	}
 }
 
+// X-Forwarded-For is believed only from a configured proxy: from anyone
+// else, the address failures count against (and the audit log records) is
+// the TCP peer's.
+func TestLoginForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proxies []netip.Prefix
+		want    string
+	}{
+		{"no proxy configured", nil, "student-ip:127.0.0.1"},
+		{"another proxy configured", []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}, "student-ip:127.0.0.1"},
+		{"the peer is the proxy", authLoopbackProxy, "student-ip:203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := apptest.Start(t, apptest.Options{Students: 1, TrustedProxies: tc.proxies})
+			// A private address in the header is no more believed than a
+			// public one: the school LAN is not a proxy.
+			c := authClientFrom(t, app, "10.1.2.3, 203.0.113.9")
+			c.Get("/login")
+			authPost(app, c, "/login", url.Values{"student_no": {app.Demo.Students[0].No}, "code": {"WRONG1"}})
+			if n := authCount(t, app, `SELECT count(*) FROM login_failures WHERE key = $1`, tc.want); n != 1 {
+				var keys string
+				app.Store.Pool.QueryRow(context.Background(), `SELECT string_agg(key, ' ') FROM login_failures WHERE key LIKE 'student-ip:%'`).Scan(&keys)
+				t.Errorf("failure counted against %q, want %q", keys, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := handlers.ParseTrustedProxies(" 10.0.0.2, 192.168.1.7/24,::1 ,, ::ffff:10.0.0.3")
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.2/32"), netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("10.0.0.3/32")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %v %v, want %v", got, err, want)
+	}
+	if got, err := handlers.ParseTrustedProxies(""); err != nil || len(got) != 0 {
+		t.Errorf("empty: %v %v", got, err)
+	}
+	for _, bad := range []string{"proxy.local", "10.0.0.0/33", "10.0.0", "fe80::1%eth0"} {
+		if _, err := handlers.ParseTrustedProxies(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
 func TestLogoutEndsSession(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 1})
 	c := authSignedIn(t, app, app.Demo.Students[0])
@@ -371,7 +523,7 @@ func TestLoginNextStaysLocal(t *testing.T) {
 
 func TestStaffLogin(t *testing.T) {
 	clock := newAuthClock()
-	app := apptest.Start(t, apptest.Options{Students: 1, Now: clock.Now})
+	app := apptest.Start(t, apptest.Options{Students: 1, Now: clock.Now, TrustedProxies: authLoopbackProxy})
 	for _, user := range []string{"council", "gate"} {
 		t.Run(user, func(t *testing.T) {
 			c := app.NewClient(t)
@@ -431,14 +583,31 @@ func TestStaffLogin(t *testing.T) {
 	if authState(t, app) == before {
 		t.Error("refused staff sign-ins were not counted")
 	}
-	// The username's budget: four more failures make five, then even the
-	// right password waits.
+	// The username's budget on this device: four more failures make five,
+	// then even the right password waits there, in the user's language…
 	for i := range 4 {
 		authPost(app, c, "/staff/login", url.Values{"username": {"council"}, "password": {fmt.Sprintf("guess-%d", i)}})
 	}
 	resp, body := authPost(app, c, "/staff/login", url.Values{"username": {"council"}, "password": {authStaffPassword(t, app, "council")}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "초 뒤에 다시 시도해 주세요.") {
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "900초 뒤에 다시 시도해 주세요.") || resp.Header.Get("Retry-After") != "900" {
 		t.Errorf("council after 5 failures: %d", resp.StatusCode)
+	}
+	c.Lang = "en"
+	if resp, body := authPost(app, c, "/staff/login", url.Values{"username": {"council"}, "password": {authStaffPassword(t, app, "council")}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Try again in 900 seconds.") {
+		t.Errorf("council after 5 failures, English: %d", resp.StatusCode)
+	}
+	c.Lang = "ko"
+	// …but the council member gets in from their own laptop, on the same
+	// address or another.
+	for _, addr := range []string{"", "198.51.100.30"} {
+		own := app.NewClient(t)
+		if addr != "" {
+			own = authClientFrom(t, app, addr)
+		}
+		own.Get("/staff/login")
+		if resp, _ := authPost(app, own, "/staff/login", url.Values{"username": {"council"}, "password": {authStaffPassword(t, app, "council")}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("council from another device (address %q): %d", addr, resp.StatusCode)
+		}
 	}
 	// A disabled staff account says so, to the holder of its password.
 	authExec(t, app, `UPDATE staff SET enabled = false WHERE username = 'gate'`)
@@ -472,7 +641,7 @@ func TestLoginMessagesInEnglish(t *testing.T) {
 		{st.No, "WRONG3", http.StatusUnauthorized, "That student number and access code don&#39;t match."},
 		{st.No, "WRONG4", http.StatusUnauthorized, "That student number and access code don&#39;t match."},
 		{st.No, "WRONG5", http.StatusUnauthorized, "That student number and access code don&#39;t match."},
-		{st.No, st.Code, http.StatusTooManyRequests, "Too many attempts. Try again in 300 seconds."},
+		{st.No, st.Code, http.StatusTooManyRequests, "Too many attempts. Try again in 900 seconds."},
 	} {
 		resp, body := authPost(app, c, "/login", url.Values{"student_no": {tc.no}, "code": {tc.code}})
 		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
@@ -482,7 +651,7 @@ func TestLoginMessagesInEnglish(t *testing.T) {
 			t.Errorf("%q/%q: a message id is missing from the English catalogue", tc.no, tc.code)
 		}
 	}
-	clock.Advance(299 * time.Second)
+	clock.Advance(899 * time.Second)
 	if _, body := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); !strings.Contains(body, "Try again in 1 second.") {
 		t.Error("no singular “1 second”")
 	}
@@ -494,6 +663,318 @@ func TestLoginMessagesInEnglish(t *testing.T) {
 	_, body := authPost(app, c, "/staff/login", url.Values{"username": {"council"}, "password": {"nope"}})
 	if !strings.Contains(body, "That username and password don&#39;t match.") {
 		t.Error("no English staff message")
+	}
+}
+
+// Codes are printed as XXXXX-XXXXX and accepted with or without the dash
+// (any dash), with spaces, in full-width letters and in any case.
+func TestLoginCodeFormats(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	st := app.Demo.Students[0]
+	if len(st.Code) != 11 || st.Code[5] != '-' {
+		t.Fatalf("demo code %q is not XXXXX-XXXXX", st.Code)
+	}
+	plain := strings.ReplaceAll(st.Code, "-", "")
+	fullWidth := strings.Map(func(r rune) rune { return r - '!' + '！' }, plain)
+	for _, typed := range []string{
+		st.Code, plain, strings.ToLower(st.Code), " " + plain[:5] + " " + plain[5:] + " ",
+		plain[:5] + "–" + plain[5:], plain[:3] + "-" + plain[3:7] + "-" + plain[7:], fullWidth,
+	} {
+		c := app.NewClient(t)
+		c.Get("/login")
+		if resp, body := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {typed}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("code typed as %q: %d\n%s", typed, resp.StatusCode, body)
+		}
+	}
+	// A code one character off is still wrong.
+	c := app.NewClient(t)
+	c.Get("/login")
+	wrong := plain[:9] + string("23456789ABCDEFGHJKMNPQRSTUVWXYZ"[(strings.IndexByte("23456789ABCDEFGHJKMNPQRSTUVWXYZ", plain[9])+1)%31])
+	if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {wrong}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a code one character off: %d", resp.StatusCode)
+	}
+}
+
+// A device has one sign-in in flight: a second one sent at the same time is
+// refused at once (429, in the user's language) and counted nowhere.
+func TestLoginOneAtATimePerDevice(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2, Hash: passhash.Default})
+	c := app.NewClient(t)
+	c.Get("/login")
+	codes := authParallel(t, 12, func(i int) (int, string) {
+		resp, body := authPost(app, c, "/login", url.Values{"student_no": {app.Demo.Students[i%2].No}, "code": {fmt.Sprintf("WRONGWRONG%d", i)}})
+		return resp.StatusCode, body
+	})
+	wrong, inFlight := 0, 0
+	for _, r := range codes {
+		switch {
+		case r.status == http.StatusUnauthorized:
+			wrong++
+		case r.status == http.StatusTooManyRequests && strings.Contains(r.body, "이 기기에서 로그인을 이미 처리하고 있어요."):
+			inFlight++
+		default:
+			t.Errorf("status %d", r.status)
+		}
+	}
+	if inFlight == 0 {
+		t.Error("12 parallel sign-ins from one device were all checked")
+	}
+	if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE 'student-ip:%'`); n != wrong {
+		t.Errorf("%d failures counted for %d checked attempts", n, wrong)
+	}
+	c.Lang = "en"
+	resps := authParallel(t, 6, func(i int) (int, string) {
+		resp, body := authPost(app, c, "/login", url.Values{"student_no": {"39999"}, "code": {fmt.Sprintf("WRONGWRONG%d", i)}})
+		return resp.StatusCode, body
+	})
+	if !slices.ContainsFunc(resps, func(r authResult) bool {
+		return r.status == http.StatusTooManyRequests && strings.Contains(r.body, "This device is already signing in.")
+	}) {
+		t.Error("no English in-flight refusal")
+	}
+}
+
+// When the check slots are taken for longer than a sign-in may wait, it is
+// told in the user's language to try again in a moment (503, Retry-After),
+// and counted nowhere.
+func TestLoginBusyWhenChecksQueueTooLong(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2, Hash: passhash.Default, SignInChecks: 1, SignInWait: 30 * time.Millisecond})
+	clients := make([]*apptest.Client, 16)
+	for i := range clients {
+		clients[i] = app.NewClient(t)
+		clients[i].Get("/login")
+	}
+	before := authStateWithoutFailures(t, app)
+	results := authParallel(t, len(clients), func(i int) (int, string) {
+		resp, body := authPost(app, clients[i], "/login", url.Values{"student_no": {app.Demo.Students[i%2].No}, "code": {fmt.Sprintf("WRONGWRONG%d", i)}})
+		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "5" {
+			t.Errorf("503 with Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		return resp.StatusCode, body
+	})
+	wrong, busy := 0, 0
+	for _, r := range results {
+		switch {
+		case r.status == http.StatusUnauthorized:
+			wrong++
+		case r.status == http.StatusServiceUnavailable && strings.Contains(r.body, "지금 로그인하는 사람이 많아요. 잠시 뒤에 다시 시도해 주세요."):
+			busy++
+		default:
+			t.Errorf("status %d", r.status)
+		}
+	}
+	if busy == 0 || wrong == 0 {
+		t.Errorf("%d checked, %d told to come back: want some of each", wrong, busy)
+	}
+	if n := authCount(t, app, `SELECT failures FROM login_failures WHERE key LIKE 'student-ip:%'`); n != wrong {
+		t.Errorf("%d failures counted for %d checked attempts", n, wrong)
+	}
+	if n := authCount(t, app, `SELECT coalesce(sum(failures), 0) FROM login_failures WHERE key LIKE 'student-dev:%'`); n != wrong {
+		t.Errorf("%d device failures counted for %d checked attempts", n, wrong)
+	}
+	if authStateWithoutFailures(t, app) != before {
+		t.Error("refused sign-ins changed more than the failure counters")
+	}
+}
+
+// A 200-way parallel flood of wrong codes with production argon2id costs
+// keeps the server's memory and another page's latency bounded: checks run
+// a few at a time, whatever arrives. The server runs in this process, so
+// its memory is this process's (VmHWM, the peak resident set, is reset
+// before the flood).
+func TestLoginFloodKeepsMemoryAndPagesBounded(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 4, Hash: passhash.Default})
+	const devices, perDevice = 100, 2
+	clients := make([]*apptest.Client, devices)
+	for i := range clients {
+		clients[i] = app.NewClient(t)
+		clients[i].Get("/login")
+	}
+	viewer := app.NewClient(t)
+	// The page's latency without a flood, for comparison (the machine may
+	// be busy with other work).
+	var quiet []time.Duration
+	for range 50 {
+		t0 := time.Now()
+		viewer.Get("/")
+		quiet = append(quiet, time.Since(t0))
+		time.Sleep(10 * time.Millisecond)
+	}
+	slices.Sort(quiet)
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Logf("cannot reset VmHWM (%v); the peak includes earlier tests", err)
+	}
+	base := authProcStatus(t, "VmRSS")
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for i := range devices * perDevice {
+		c := clients[i%devices]
+		no := app.Demo.Students[i%4].No
+		if i%5 == 0 {
+			no = "39999" // no such number: checked against the dummy hash
+		}
+		wg.Go(func() {
+			<-start
+			resp, _ := authPost(app, c, "/login", url.Values{"student_no": {no}, "code": {fmt.Sprintf("FLOOD%05d", i)}})
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	done := make(chan struct{})
+	var peakRSS int
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			peakRSS = max(peakRSS, authProcStatus(t, "VmRSS"))
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	began := time.Now()
+	close(start)
+	// Another page, while the flood lasts: at least 50 samples.
+	var lat []time.Duration
+	flooding := true
+	for flooding || len(lat) < 50 {
+		time.Sleep(10 * time.Millisecond)
+		t0 := time.Now()
+		if status, _ := viewer.Get("/"); status != http.StatusOK {
+			t.Fatalf("GET / during the flood: %d", status)
+		}
+		lat = append(lat, time.Since(t0))
+		if flooding {
+			flooding = !authWaitTimeout(&wg, 0)
+		}
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	close(done)
+	sampler.Wait()
+	peak := max(peakRSS, authProcStatus(t, "VmHWM"))
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
+	t.Logf("flood of %d sign-ins: %v, statuses %v; RSS %d MB before, peak %d MB (+%d MB); GET / over %d samples p50 %v p99 %v max %v (without the flood: p50 %v max %v)",
+		devices*perDevice, elapsed.Round(time.Millisecond), statuses, base>>10, peak>>10, (peak-base)>>10, len(lat), p50, p99, lat[len(lat)-1], quiet[len(quiet)/2], quiet[len(quiet)-1])
+	if extra := (peak - base) >> 10; extra >= 300 {
+		t.Errorf("the flood took %d MB more memory, want under 300", extra)
+	}
+	if p99 >= 100*time.Millisecond {
+		t.Errorf("GET / during the flood: p99 %v, want under 100 ms", p99)
+	}
+	for status := range statuses {
+		if status != http.StatusUnauthorized && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+			t.Errorf("%d answers with status %d", statuses[status], status)
+		}
+	}
+	if statuses[http.StatusUnauthorized] == 0 {
+		t.Error("no attempt was checked")
+	}
+	if n := authCount(t, app, `SELECT count(*) FROM sessions`); n != 0 {
+		t.Errorf("%d sessions after a flood of wrong codes", n)
+	}
+}
+
+// Every response to a signed-in student or staff member is private,
+// no-store; public pages and static files keep their caching.
+func TestSignedInResponsesAreNoStore(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	anon := app.NewClient(t)
+	resp, body := anon.Do(mustRequest(t, "GET", app.URL+"/"))
+	if strings.Contains(resp.Header.Get("Cache-Control"), "no-store") {
+		t.Errorf("signed-out home: Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+	asset := regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`).FindStringSubmatch(body)
+	if asset == nil {
+		t.Fatal("the home page links no static file")
+	}
+	student := authSignedIn(t, app, app.Demo.Students[0])
+	staff := app.NewClient(t)
+	staff.Get("/staff/login")
+	if resp, _ := authPost(app, staff, "/staff/login", url.Values{"username": {"council"}, "password": {authStaffPassword(t, app, "council")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff sign-in: %d", resp.StatusCode)
+	}
+	for name, c := range map[string]*apptest.Client{"student": student, "staff": staff} {
+		for _, path := range []string{"/", "/p/opening", "/tickets", "/nope"} {
+			resp, _ := c.Do(mustRequest(t, "GET", app.URL+path))
+			if got := resp.Header.Get("Cache-Control"); got != "private, no-store" {
+				t.Errorf("%s GET %s (%d): Cache-Control %q", name, path, resp.StatusCode, got)
+			}
+		}
+		resp, _ := c.Do(mustRequest(t, "GET", app.URL+asset[1]))
+		if got := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || !strings.Contains(got, "immutable") {
+			t.Errorf("%s GET %s: %d, Cache-Control %q", name, asset[1], resp.StatusCode, got)
+		}
+	}
+}
+
+// A student's holder tag (on their page, and on their seats in the public
+// map) differs from one performance to the next.
+func TestHolderTagsDifferByPerformance(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	c := authSignedIn(t, app, app.Demo.Students[0])
+	tag := regexp.MustCompile(`data-holder-tag="([0-9a-f]+)"`)
+	tags := map[string]string{}
+	for _, slug := range []string{"opening", "night"} {
+		status, body := c.Get("/p/" + slug)
+		m := tag.FindStringSubmatch(body)
+		if status != http.StatusOK || m == nil {
+			t.Fatalf("/p/%s: %d, holder tag %v", slug, status, m)
+		}
+		tags[slug] = m[1]
+	}
+	if tags["opening"] == tags["night"] {
+		t.Errorf("the same holder tag %s on both performances", tags["opening"])
+	}
+	// The page's tag is the one its seats carry on the public map.
+	if status, _ := c.Post("/p/opening/hold", url.Values{"seat": {"A3"}}, true); status != http.StatusOK {
+		t.Fatalf("hold: %d", status)
+	}
+	_, public := app.NewClient(t).Get("/p/opening")
+	if !strings.Contains(public, tags["opening"]) || strings.Contains(public, tags["night"]) {
+		t.Error("the public map does not carry the opening's tag (only)")
+	}
+}
+
+// Refusals of what a user sent are logged at INFO or WARN, never ERROR; a
+// server error is logged once, at ERROR, with its error.
+func TestRequestLogLevels(t *testing.T) {
+	var buf authSyncBuffer
+	app := apptest.Start(t, apptest.Options{Students: 1, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	c := app.NewClient(t)
+	c.Get("/login")
+	authPost(app, c, "/login", url.Values{"student_no": {"123"}, "code": {"x"}})                        // 422
+	authPost(app, c, "/login", url.Values{"student_no": {app.Demo.Students[0].No}, "code": {"WRONG1"}}) // 401
+	authPost(app, c, "/login", url.Values{"student_no": {"10101"}, "code": {"x"}, "_csrf": {"forged"}}) // 403
+	c.Get("/p/no-such-performance")                                                                     // 404
+	c.Get("/static/nope.css")
+	logs := buf.String()
+	if strings.Contains(logs, "level=ERROR") {
+		t.Errorf("a refusal was logged at ERROR:\n%s", logs)
+	}
+	for _, want := range []string{"level=INFO msg=request method=POST uri=/login status=422", "level=WARN msg=request method=POST uri=/login status=401",
+		"level=WARN msg=request method=POST uri=/login status=403", "status=404", "reason=error.csrf"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no %q in the log:\n%s", want, logs)
+		}
+	}
+	// Break the database under the home page: one ERROR line, with the error.
+	authExec(t, app, `ALTER TABLE performances RENAME TO performances_gone`)
+	buf.Reset()
+	if status, _ := c.Get("/"); status != http.StatusInternalServerError {
+		t.Fatalf("GET / without its table: %d", status)
+	}
+	logs = buf.String()
+	if n := strings.Count(logs, "level=ERROR"); n != 1 || !strings.Contains(logs, "performances") {
+		t.Errorf("a server error was logged %d times at ERROR:\n%s", n, logs)
 	}
 }
 
@@ -610,4 +1091,114 @@ func (c *authClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// authLoopbackProxy trusts the test clients' own address as a proxy, so a
+// client's X-Forwarded-For (authClientFrom) is believed.
+var authLoopbackProxy = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+
+// authClientFrom returns a client whose requests say, in X-Forwarded-For,
+// that they come from addr (believed only by an app that trusts loopback
+// as a proxy).
+func authClientFrom(t *testing.T, app *apptest.App, addr string) *apptest.Client {
+	c := app.NewClient(t)
+	c.HTTP.Transport = authForwardedFor{addr: addr}
+	return c
+}
+
+type authForwardedFor struct{ addr string }
+
+func (f authForwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func authCookie(c *apptest.Client, name string) string {
+	for _, ck := range c.Cookies() {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+type authResult struct {
+	status int
+	body   string
+}
+
+// authParallel runs n calls of f at once (released together) and returns
+// their results.
+func authParallel(t *testing.T, n int, f func(i int) (int, string)) []authResult {
+	t.Helper()
+	out := make([]authResult, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			out[i].status, out[i].body = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// authWaitTimeout reports whether wg is done within d.
+func authWaitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// authProcStatus reads a memory figure of this process from
+// /proc/self/status, in KiB.
+func authProcStatus(t *testing.T, field string) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}
+
+// authSyncBuffer is a log destination the server writes from many
+// goroutines.
+type authSyncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *authSyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *authSyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *authSyncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }

@@ -7,6 +7,8 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -25,6 +27,15 @@ type Config struct {
 	BaseURL string // public URL, for links and QR pages
 	// SecureCookies marks cookies Secure; on whenever BaseURL is https.
 	SecureCookies bool
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// festa (FESTA_TRUSTED_PROXIES). X-Forwarded-For is believed only from
+	// them; with none, a client's address is the TCP peer's.
+	TrustedProxies []netip.Prefix
+	// SignInChecks is how many argon2id checks may run at once (default
+	// half the cores, at least one) and SignInWait how long a sign-in may
+	// queue for one (default 10 s); see signInGate.
+	SignInChecks int
+	SignInWait   time.Duration
 }
 
 // SeatNotifier wakes live viewers (on every app instance) after a seat
@@ -75,6 +86,7 @@ type Handler struct {
 	tickets  *tickets.Ring
 	holders  booking.Holders
 	live     *realtime.Broker
+	gate     *signInGate
 }
 
 // New builds a Handler.
@@ -84,6 +96,12 @@ func New(d Deps) *Handler {
 	}
 	if d.Notifier == nil {
 		d.Notifier = noNotifier{}
+	}
+	if d.Config.SignInChecks <= 0 {
+		d.Config.SignInChecks = max(1, runtime.NumCPU()/2)
+	}
+	if d.Config.SignInWait <= 0 {
+		d.Config.SignInWait = signInWait
 	}
 	return &Handler{
 		store:    d.Store,
@@ -100,5 +118,6 @@ func New(d Deps) *Handler {
 		tickets:  d.Tickets,
 		holders:  d.Holders,
 		live:     d.Live,
+		gate:     newSignInGate(d.Config.SignInChecks, d.Config.SignInWait),
 	}
 }

@@ -67,8 +67,8 @@ func isHTMX(c echo.Context) bool {
 }
 
 // handleError is the one place errors become responses: user errors are
-// shown in the user's language, everything else is logged once and shown as
-// a generic failure.
+// shown in the user's language, everything else is shown as a generic
+// failure (and logged once by logRequests).
 func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -89,9 +89,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		status = he.Code
 		message = tr(c, httpErrorID(he.Code))
 	default:
-		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err,
-			"method", c.Request().Method, "path", c.Request().URL.Path,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		// Logged once, with the request, by logRequests.
 		message = tr(c, "error.internal")
 	}
 	if c.Request().Method == http.MethodHead {

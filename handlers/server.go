@@ -2,7 +2,11 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -26,14 +30,18 @@ func (h *Handler) Echo() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
-	// Behind nginx the client address arrives in X-Forwarded-For; it is
-	// believed only from loopback and private addresses (the proxy), so a
-	// client cannot pick its own address to dodge per-address limits.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.IPExtractor = h.clientIP()
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
 	e.Use(h.logRequests())
-	e.Use(middleware.Recover())
+	// A panic becomes an error with its stack, logged once by logRequests
+	// (not by Recover as well) and answered by handleError.
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableErrorHandler: true,
+		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+			return fmt.Errorf("panic: %w\n%s", err, stack)
+		},
+	}))
 	e.Use(h.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
@@ -53,35 +61,126 @@ func (h *Handler) Echo() *echo.Echo {
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(h.localize)
 	e.Use(h.loadSession)
+	e.Use(h.noStoreSignedIn)
 	e.Use(h.csrf)
 	h.routes(e)
 	return e
 }
 
+// clientIP is the request's client address: the TCP peer's, unless the
+// peer is one of the configured proxies (Config.TrustedProxies), whose
+// X-Forwarded-For is then believed up to the first address that is not a
+// proxy. Loopback, link-local and private addresses are not trusted by
+// themselves: a student on the school network could otherwise send any
+// X-Forwarded-For and pick their own address in the audit log and the
+// sign-in counts.
+func (h *Handler) clientIP() echo.IPExtractor {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range h.cfg.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// ParseTrustedProxies reads FESTA_TRUSTED_PROXIES: comma-separated
+// addresses and CIDR ranges ("10.0.0.2, 192.168.1.0/24, ::1"). Empty means
+// none.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("FESTA_TRUSTED_PROXIES: %q is not an address or CIDR range", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("FESTA_TRUSTED_PROXIES: %q is not an address or CIDR range", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// noStoreSignedIn marks every response to a signed-in student or staff
+// member private, no-store: their pages carry names, tickets and holds that
+// no shared cache and no browser history cache may keep. (The ticket
+// service worker stores its own copies with the Cache API, which these
+// headers do not govern.) Static files and live sockets never carry a
+// session.
+func (h *Handler) noStoreSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := h.student(c); ok {
+			c.Response().Header().Set(echo.HeaderCacheControl, "private, no-store")
+		} else if _, ok := h.staff(c); ok {
+			c.Response().Header().Set(echo.HeaderCacheControl, "private, no-store")
+		}
+		return next(c)
+	}
+}
+
+// logRequests writes one line per request. Refusals of what a user sent
+// (4xx) are INFO, or WARN for 401, 403 and 429 (sign-in and CSRF trouble
+// worth noticing); a server error is ERROR, with its error, and logged here
+// only (handleError does not log), so each appears once. Health checks,
+// metrics and static files are not logged unless they fail.
 func (h *Handler) logRequests() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogRemoteIP: true, LogError: true, HandleError: true,
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return p == "/healthz" || p == "/metrics" || strings.HasPrefix(p, "/static/")
-		},
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
+			switch {
+			case serverError(v.Error):
+				level = slog.LevelError
+			case v.Status >= 500, v.Status == http.StatusUnauthorized, v.Status == http.StatusForbidden, v.Status == http.StatusTooManyRequests:
+				// A 5xx without an error is a deliberate answer (the
+				// sign-in gate's 503 "busy"), not a failure.
+				level = slog.LevelWarn
+			}
+			p := c.Request().URL.Path
+			if level < slog.LevelWarn && (p == "/healthz" || p == "/metrics" || strings.HasPrefix(p, "/static/")) {
+				return nil
+			}
 			attrs := []slog.Attr{
 				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID),
 				slog.String("remote_ip", v.RemoteIP),
 			}
-			if v.Error != nil {
-				var he *echo.HTTPError
-				if !errors.As(v.Error, &he) || he.Code >= 500 {
-					level = slog.LevelError
-					attrs = append(attrs, slog.String("error", v.Error.Error()))
-				}
+			var ue *userError
+			switch {
+			case level == slog.LevelError:
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+			case errors.As(v.Error, &ue):
+				attrs = append(attrs, slog.String("reason", ue.id))
 			}
 			h.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 			return nil
 		},
 	})
+}
+
+// serverError reports whether err is the server's fault: anything but a
+// refusal of the request (a userError or an echo.HTTPError under 500).
+func serverError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ue *userError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ue):
+		return ue.status >= 500
+	case errors.As(err, &he):
+		return he.Code >= 500
+	}
+	return true
 }

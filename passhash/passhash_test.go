@@ -28,3 +28,16 @@ func TestVerifyMalformed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerifyDefault measures one argon2id check at production cost on
+// one core: its inverse is the sign-in checks per second one check slot
+// gives (see README "Sign-in security").
+func BenchmarkVerifyDefault(b *testing.B) {
+	h, err := Hash("K7M2QPX4RT", Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Verify(h, "K7M2QPX4RU")
+	}
+}

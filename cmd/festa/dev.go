@@ -24,6 +24,10 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg, err := serverConfig(e)
+	if err != nil {
+		return err
+	}
 	store, stop, err := openDevStore(ctx, e, true)
 	if err != nil {
 		return err
@@ -39,7 +43,7 @@ func runDev(ctx context.Context, e env, args []string) error {
 	} else if logins, err := demo.Logins(ctx, store); err == nil {
 		printLogins(e, logins)
 	}
-	return serve(ctx, e, store, func(addr string) {
+	return serve(ctx, e, store, cfg, func(addr string) {
 		port := addr[strings.LastIndex(addr, ":")+1:]
 		fmt.Fprintf(e.stdout, "\nfesta is running:\n  home        http://localhost:%s/\n  seat map    http://localhost:%s/p/opening\n  countdown   http://localhost:%s/p/night\n  staff       http://localhost:%s/staff/login\n  demo codes  %s\nPress Ctrl-C to stop.\n\n",
 			port, port, port, port, filepath.Join(devDir, "demo-codes.csv"))

@@ -43,6 +43,8 @@ Environment:
   FESTA_ADDR          listen address (default :8080)
   FESTA_TICKET_KEYS   ticket-signing keys, id:hex-seed[,id:hex-seed…]; the first signs
   FESTA_BASE_URL      public URL for links (default http://localhost:8080)
+  FESTA_TRUSTED_PROXIES  addresses/CIDRs of reverse proxies whose X-Forwarded-For
+                      is believed, comma-separated (default none: the TCP peer)
 `
 
 // env is how commands read the environment, so tests can pass their own.

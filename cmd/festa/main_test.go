@@ -81,6 +81,22 @@ func TestBadDatabaseURLIsOneLine(t *testing.T) {
 	}
 }
 
+// A bad FESTA_TRUSTED_PROXIES stops serve and dev with one clear error
+// before anything is started (DATABASE_URL points nowhere: reaching it
+// would be a different error).
+func TestBadTrustedProxiesIsOneClearError(t *testing.T) {
+	for _, cmd := range []string{"serve", "dev"} {
+		for _, bad := range []string{"nginx.local", "10.0.0.0/33", "10.0.0.1,,fe80::1%eth0"} {
+			env := getenv(map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=1", "FESTA_TRUSTED_PROXIES": bad})
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"festa", cmd}, env, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), "FESTA_TRUSTED_PROXIES") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s with FESTA_TRUSTED_PROXIES=%q: %v", cmd, bad, err)
+			}
+		}
+	}
+}
+
 // serve migrates, answers /healthz, and stops cleanly when its context ends.
 func TestServeMigratesAndShutsDown(t *testing.T) {
 	url := dbtest.URL(t)

@@ -32,6 +32,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if url == "" {
 		return errors.New("serve: DATABASE_URL is not set (use 'festa dev' to run locally without one)")
 	}
+	cfg, err := serverConfig(e)
+	if err != nil {
+		return err
+	}
 	store, err := db.Open(ctx, url)
 	if err != nil {
 		return err
@@ -42,7 +46,19 @@ func runServe(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	return serve(ctx, e, store, nil)
+	return serve(ctx, e, store, cfg, nil)
+}
+
+// serverConfig reads the handlers' settings from the environment; serve
+// and dev read it before touching the database, so a bad value is one
+// clear line and nothing started.
+func serverConfig(e env) (handlers.Config, error) {
+	baseURL := strings.TrimRight(e.get("FESTA_BASE_URL", "http://localhost:8080"), "/")
+	proxies, err := handlers.ParseTrustedProxies(e.getenv("FESTA_TRUSTED_PROXIES"))
+	if err != nil {
+		return handlers.Config{}, err
+	}
+	return handlers.Config{BaseURL: baseURL, SecureCookies: strings.HasPrefix(baseURL, "https://"), TrustedProxies: proxies}, nil
 }
 
 func runMigrate(ctx context.Context, e env, args []string) error {
@@ -63,7 +79,7 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 
 // serve runs the HTTP server until ctx ends, then drains it. ready, when
 // set, is called with the bound address once it accepts connections.
-func serve(ctx context.Context, e env, store *db.Store, ready func(addr string)) error {
+func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, ready func(addr string)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	messages, err := i18n.New()
 	if err != nil {
@@ -105,10 +121,9 @@ func serve(ctx context.Context, e env, store *db.Store, ready func(addr string))
 		stopBackground()
 		wg.Wait()
 	}()
-	baseURL := strings.TrimRight(e.get("FESTA_BASE_URL", "http://localhost:8080"), "/")
 	h := handlers.New(handlers.Deps{
 		Store: store, Messages: messages, Assets: assets, Logger: log, Registry: reg,
-		Config:  handlers.Config{BaseURL: baseURL, SecureCookies: strings.HasPrefix(baseURL, "https://")},
+		Config:  cfg,
 		Tickets: ring, Holders: holderTags,
 		Notifier: notifier, Live: live,
 	})
@@ -125,7 +140,7 @@ func serve(ctx context.Context, e env, store *db.Store, ready func(addr string))
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "base_url", baseURL)
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "trusted_proxies", len(cfg.TrustedProxies))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
