@@ -38,6 +38,9 @@ type Options struct {
 	Scale         float64 // device scale factor; default 1
 	Mobile        bool
 	Lang          string // Accept-Language the browser sends; default "ko-KR,ko"
+	// Flags are extra chromium switches (name → value, true for a bare
+	// switch), such as a fake camera for the gate's tests.
+	Flags map[string]any
 }
 
 // New starts a headless chromium with a fresh profile and returns a tab
@@ -72,6 +75,9 @@ func New(t testing.TB, opts Options) context.Context {
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("lang", strings.SplitN(opts.Lang, ",", 2)[0]),
 		chromedp.WindowSize(opts.Width, opts.Height),
+	}
+	for name, value := range opts.Flags {
+		allocOpts = append(allocOpts, chromedp.Flag(name, value))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancelTab := chromedp.NewContext(actx)

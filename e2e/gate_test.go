@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"image/png"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +19,7 @@ import (
 
 	"festa/apptest"
 	"festa/browsertest"
+	"festa/tickets"
 )
 
 var (
@@ -144,5 +151,127 @@ func TestGateKeyboardWedgeOnAPhone(t *testing.T) {
 	)
 	if len(nodes) != 1 {
 		t.Error("the scanner did not come back to the remembered door")
+	}
+}
+
+// setUpScanner signs in as the gate account and sets the scanner up for
+// the opening performance at door, through the forms.
+func setUpScanner(t *testing.T, app *apptest.App, run func(...chromedp.Action), door string) {
+	t.Helper()
+	run(dark(),
+		chromedp.Navigate(app.URL+"/staff/login?next=%2Fgate"),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.SendKeys(`input[name="username"]`, "gate"),
+		chromedp.SendKeys(`input[name="password"]`, staffPassword(t, app, "gate")),
+		chromedp.Submit(`input[name="password"]`),
+		chromedp.WaitVisible(`#gate-setup`),
+		chromedp.Click(`input[name="performance"][value="opening"]`),
+		chromedp.SendKeys(`#gate-name`, door),
+		chromedp.Submit(`#gate-name`),
+		chromedp.WaitVisible(`#scan-token`),
+	)
+}
+
+// writeCameraFile writes a Y4M video for chromium's fake camera: the
+// ticket's real QR code (tickets.QRPNG, as the ticket page draws it),
+// scaled to fill most of a 640×480 frame with a white margin, held for two
+// seconds, then three seconds of an empty frame, looped by chromium. A
+// student shows the ticket, lowers the phone, and shows it again.
+func writeCameraFile(t *testing.T, token string) string {
+	t.Helper()
+	const w, h, box, fps = 640, 480, 448, 4
+	pngBytes, err := tickets.QRPNG(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qr, err := png.Decode(bytes.NewReader(pngBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := qr.Bounds()
+	side := max(b.Dx(), b.Dy())
+	qrFrame := make([]byte, w*h)
+	blank := make([]byte, w*h)
+	for i := range qrFrame {
+		qrFrame[i], blank[i] = 255, 200
+	}
+	x0, y0 := (w-box)/2, (h-box)/2
+	for y := range box {
+		for x := range box {
+			// Nearest neighbour keeps the modules' edges sharp.
+			r, g, bl, _ := qr.At(b.Min.X+x*side/box, b.Min.Y+y*side/box).RGBA()
+			qrFrame[(y0+y)*w+x0+x] = byte((299*r + 587*g + 114*bl) / 1000 >> 8)
+		}
+	}
+	chroma := bytes.Repeat([]byte{128}, w*h/2) // U and V planes of 4:2:0, grey
+	path := filepath.Join(t.TempDir(), "ticket.y4m")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewWriter(f)
+	fmt.Fprintf(out, "YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n", w, h, fps)
+	for i := range 5 * fps {
+		luma := qrFrame
+		if i >= 2*fps {
+			luma = blank
+		}
+		out.WriteString("FRAME\n")
+		out.Write(luma)
+		out.Write(chroma)
+	}
+	if err := out.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The phone camera, for real: chromium's fake camera plays a video of a
+// real ticket's QR code; the scanner (the browser's BarcodeDetector, or
+// the vendored ZXing polyfill with its WebAssembly served by festa) reads
+// it and shows ADMIT, and when the same ticket is shown again, ALREADY
+// USED.
+func TestGateCameraScansATicket(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	token := bookTicket(t, app, "10101", "C12")
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2, Flags: map[string]any{
+		"use-fake-device-for-media-stream": true,
+		"use-fake-ui-for-media-stream":     true,
+		"use-file-for-fake-video-capture":  writeCameraFile(t, token),
+	}})
+	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+	setUpScanner(t, app, run, "정문")
+	var text string
+	run(
+		chromedp.Click(`#camera-toggle`),
+		chromedp.WaitVisible(`#camera-view video`),
+		chromedp.WaitVisible(`#verdict [data-result="admitted"]`),
+		chromedp.Text(`#verdict [data-result]`, &text),
+	)
+	if !strings.Contains(text, "C12") {
+		t.Errorf("admit screen says %q", text)
+	}
+	run(
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+		chromedp.WaitVisible(`#verdict [data-result="already-used"]`),
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+	)
+	save(t, ctx, "gate-camera-phone.png")
+	// Without a native detector, the polyfill's WebAssembly came from festa.
+	var native bool
+	var wasm []string
+	run(
+		chromedp.Evaluate(`"BarcodeDetector" in window`, &native),
+		chromedp.Evaluate(`performance.getEntriesByType("resource").map(e => e.name).filter(n => n.endsWith(".wasm"))`, &wasm),
+	)
+	if !native && (len(wasm) != 1 || !strings.HasPrefix(wasm[0], app.URL+"/static/vendor/zxing_reader.")) {
+		t.Errorf("the barcode WebAssembly came from %v, want festa's own", wasm)
+	}
+	t.Logf("native BarcodeDetector: %v; wasm: %v", native, wasm)
+	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 1 {
+		t.Errorf("%d check-ins, want 1", n)
 	}
 }

@@ -258,10 +258,12 @@ func contentType(name string) string {
 }
 
 // compressible says whether gzip is worth trying; fonts and images are
-// compressed already.
+// compressed already. WebAssembly is not: the gate's barcode reader
+// shrinks from 1.1 MB to 0.46 MB.
 func compressible(contentType string) bool {
 	return strings.HasPrefix(contentType, "text/") ||
 		strings.HasPrefix(contentType, "application/json") ||
+		strings.HasPrefix(contentType, "application/wasm") ||
 		strings.HasPrefix(contentType, "image/svg+xml")
 }
 

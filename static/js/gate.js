@@ -199,6 +199,142 @@
     }
   });
 
+  // -------------------------------------------------------------- camera
+  //
+  // The browser's own BarcodeDetector where it reads QR codes (Android
+  // Chrome), else the vendored barcode-detector ponyfill, whose ZXing
+  // WebAssembly festa serves itself (its default is a CDN, which a school
+  // network or the CSP may block). The ponyfill is fetched only when
+  // needed, so phones with a native detector never download it.
+
+  var camera = document.getElementById("camera");
+  var view = document.getElementById("camera-view");
+  var video = document.getElementById("camera-video");
+  var toggle = document.getElementById("camera-toggle");
+  var status = document.getElementById("camera-status");
+  var CAMERA_KEY = "festa.gate.camera";
+  var SEEN_MS = 2500; // a QR still in view this long after its scan is the same showing
+  var stream = null, detecting = false, lastToken = "", lastSeen = 0, detectorPromise = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+
+  function nativeDetector() {
+    if (!("BarcodeDetector" in window)) return Promise.resolve(null);
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      return formats.indexOf("qr_code") >= 0 ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    }, function () { return null; });
+  }
+
+  function polyfillDetector() {
+    return loadScript(root.dataset.barcodePolyfill).then(function () {
+      var api = window.BarcodeDetectionAPI;
+      var wasm = root.dataset.barcodeWasm;
+      api.prepareZXingModule({
+        overrides: {
+          locateFile: function (path, prefix) {
+            return /\.wasm$/.test(path) ? wasm : prefix + path;
+          }
+        }
+      });
+      return new api.BarcodeDetector({ formats: ["qr_code"] });
+    });
+  }
+
+  function detector() {
+    if (!detectorPromise) {
+      detectorPromise = nativeDetector().then(function (d) { return d || polyfillDetector(); });
+      detectorPromise.catch(function () { detectorPromise = null; });
+    }
+    return detectorPromise;
+  }
+
+  function say(msg) { status.textContent = msg || ""; }
+
+  function startCamera() {
+    if (stream) return;
+    say(status.dataset.msgLoading);
+    var media = navigator.mediaDevices && navigator.mediaDevices.getUserMedia
+      ? navigator.mediaDevices.getUserMedia({
+        audio: false,
+        video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } }
+      })
+      : Promise.reject(new Error("no camera"));
+    Promise.all([media, detector()]).then(function (got) {
+      stream = got[0];
+      video.srcObject = stream;
+      view.hidden = false;
+      toggle.textContent = toggle.dataset.labelOff;
+      try { localStorage.setItem(CAMERA_KEY, "on"); } catch (e) { /* remembered next time only */ }
+      say("");
+      return video.play().catch(function () {}).then(function () { detectLoop(got[1]); });
+    }).catch(function () {
+      stopCamera();
+      say(status.dataset.msgDenied);
+    });
+  }
+
+  function stopCamera() {
+    detecting = false;
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    video.srcObject = null;
+    view.hidden = true;
+    toggle.textContent = toggle.dataset.labelOn;
+  }
+
+  // detectLoop reads a frame about seven times a second. A code still in
+  // view after its scan is not sent again; once it has been out of view
+  // for SEEN_MS it is a new showing (and gets its own verdict).
+  function detectLoop(d) {
+    detecting = true;
+    (function tick() {
+      if (!detecting || !stream) return;
+      var next = function () { setTimeout(tick, 140); };
+      if (video.readyState < 2 || document.hidden) return next();
+      d.detect(video).then(function (codes) {
+        var now = Date.now(), token = codes.length ? codes[0].rawValue : "";
+        if (token) {
+          var repeat = token === lastToken && now - lastSeen < SEEN_MS;
+          lastToken = token;
+          lastSeen = now;
+          if (!repeat) scan(token);
+        }
+        next();
+      }, next);
+    })();
+  }
+
+  camera.hidden = false;
+  var cameraWanted = false;
+  toggle.addEventListener("click", function () {
+    cameraWanted = !stream;
+    if (stream) {
+      stopCamera();
+      try { localStorage.removeItem(CAMERA_KEY); } catch (e) { /* nothing to forget */ }
+    } else {
+      audioContext();
+      startCamera();
+    }
+  });
+  try { cameraWanted = localStorage.getItem(CAMERA_KEY) === "on"; } catch (e) { /* asked again */ }
+  if (cameraWanted) startCamera();
+  document.addEventListener("visibilitychange", function () {
+    // A phone in a pocket should not keep its camera on.
+    if (document.hidden && stream) {
+      stopCamera();
+    } else if (!document.hidden && cameraWanted && !stream) {
+      startCamera();
+    }
+  });
+
   // Keep the wedge field focused: a scanner types wherever focus is.
   document.addEventListener("visibilitychange", function () { if (!document.hidden) focusScanner(); });
   focusScanner();
