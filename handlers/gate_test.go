@@ -2,14 +2,22 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"festa/apptest"
+	"festa/db"
+	"festa/tickets"
 )
 
 // gateStaff returns a client signed in as the demo staff account user
@@ -388,4 +396,173 @@ func TestGateConcurrentScansAdmitOnce(t *testing.T) {
 
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+// gateBench is a hall of tickets and ten signed-in doors, for the
+// benchmarks below.
+type gateBench struct {
+	app    *apptest.App
+	tokens []string
+	doors  []*apptest.Client
+}
+
+// newGateBench sells every free seat of the opening performance (signed
+// with the app's own key ring) and signs ten doors in.
+func newGateBench(b *testing.B) *gateBench {
+	app := apptest.Start(b, apptest.Options{Students: 600})
+	ctx := b.Context()
+	perf, err := app.Store.PerformanceBySlug(ctx, "opening")
+	if err != nil {
+		b.Fatal(err)
+	}
+	newID := func() (string, error) {
+		id, err := tickets.NewID()
+		return id.String(), err
+	}
+	sign := func(id, slug, seat string, at time.Time) (string, string, error) {
+		tid, err := tickets.ParseID(id)
+		if err != nil {
+			return "", "", err
+		}
+		tok, err := app.Ring.Sign(tickets.Claims{TicketID: tid, Performance: slug, Seat: seat, IssuedAt: at})
+		return strings.Split(tok, ".")[1], tok, err
+	}
+	var labels []string
+	rows, _ := app.Store.Pool.Query(ctx, `SELECT s.label FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
+		WHERE ps.performance_id = $1 AND ps.state = 'available' ORDER BY s.y, s.x`, perf.ID)
+	for rows.Next() {
+		var l string
+		rows.Scan(&l)
+		labels = append(labels, l)
+	}
+	g := &gateBench{app: app}
+	for i, st := range app.Demo.Students {
+		if i >= len(labels) {
+			break
+		}
+		var id int64
+		app.Store.Pool.QueryRow(ctx, `SELECT id FROM students WHERE student_no = $1`, st.No).Scan(&id)
+		a := db.Actor{Kind: "student", ID: id}
+		if _, err := app.Store.Hold(ctx, perf.ID, labels[i], id, a); err != nil {
+			b.Fatal(err)
+		}
+		ts, err := app.Store.Confirm(ctx, perf.ID, id, newID, sign, a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		g.tokens = append(g.tokens, ts[0].Token)
+	}
+	password := ""
+	for _, l := range app.Demo.Staff {
+		if l.Username == "gate" {
+			password = l.Password
+		}
+	}
+	for d := range 10 {
+		c := app.NewClient(b)
+		c.Get("/staff/login")
+		if resp, _ := authPost(app, c, "/staff/login", url.Values{"username": {"gate"}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+			b.Fatalf("staff sign-in: %d", resp.StatusCode)
+		}
+		c.Get(fmt.Sprintf("/gate?performance=opening&gate=door-%d", d))
+		g.doors = append(g.doors, c)
+	}
+	return g
+}
+
+// scan sends one scan from door d and returns how long the answer took.
+func (g *gateBench) scan(b *testing.B, d int, token string) time.Duration {
+	req := gateScanRequest(g.app, g.doors[d], fmt.Sprintf("door-%d", d), token, nil)
+	t0 := time.Now()
+	resp, err := g.doors[d].HTTP.Do(req)
+	if err != nil {
+		b.Error(err)
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	took := time.Since(t0)
+	if resp.StatusCode != http.StatusOK {
+		b.Errorf("scan: %d", resp.StatusCode)
+	}
+	return took
+}
+
+func reportLatency(b *testing.B, latency []time.Duration, elapsed time.Duration) {
+	slices.Sort(latency)
+	pct := func(p float64) float64 {
+		return float64(latency[int(p*float64(len(latency)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(len(latency))/elapsed.Seconds(), "scans/s")
+	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.99), "p99_ms")
+	b.ReportMetric(pct(1), "max_ms")
+}
+
+// BenchmarkGateScan measures POST /gate/scan over HTTP as the scanner
+// script sends it (JSON), from 10 doors scanning as fast as they can: the
+// token verified, the verdict decided by festa_scan, the answer rendered.
+// The first pass over the hall's tickets admits each one; later scans are
+// already-used, which costs the same statement. docs/BENCHMARKS.md has the
+// command and the figures.
+func BenchmarkGateScan(b *testing.B) {
+	g := newGateBench(b)
+	var (
+		next, door atomic.Int64
+		mu         sync.Mutex
+		latency    []time.Duration
+	)
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((len(g.doors) + procs - 1) / procs)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		d := int(door.Add(1)-1) % len(g.doors)
+		var mine []time.Duration
+		for pb.Next() {
+			mine = append(mine, g.scan(b, d, g.tokens[int(next.Add(1)-1)%len(g.tokens)]))
+		}
+		mu.Lock()
+		latency = append(latency, mine...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportLatency(b, latency, elapsed)
+}
+
+// BenchmarkGateScanPaced is the issue's load without the viewers: 10 doors
+// each scanning 3 tickets a second, for b.N seconds, every door on its own
+// steady clock. It reports the latency a door sees at that pace.
+func BenchmarkGateScanPaced(b *testing.B) {
+	g := newGateBench(b)
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex
+		latency []time.Duration
+		wg      sync.WaitGroup
+	)
+	b.ResetTimer()
+	start := time.Now()
+	for d := range g.doors {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / 3)
+			defer tick.Stop()
+			// Doors start spread over the first third of a second, as real
+			// doors are not in step.
+			time.Sleep(time.Duration(d) * time.Second / 30)
+			var mine []time.Duration
+			for range 3 * b.N {
+				<-tick.C
+				mine = append(mine, g.scan(b, d, g.tokens[int(next.Add(1)-1)%len(g.tokens)]))
+			}
+			mu.Lock()
+			latency = append(latency, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportLatency(b, latency, elapsed)
 }
