@@ -24,6 +24,15 @@ type PerformanceView struct {
 	Message      string       // an error or notice to show in #messages on first render
 	MessageKind  string       // "error" (the default when empty) or "info", for Message
 
+	// Selected is a seat the student picked before signing in
+	// (/p/{slug}?seat=C12, carried through the sign-in): the hold panel
+	// offers it with one button that holds it (a POST; a GET never holds).
+	Selected *SeatView
+	// Expired names the seats whose hold just ran out; the hold panel says
+	// so above the picker (festa.js asks for this panel at the countdown's
+	// zero instead of reloading the page).
+	Expired []string
+
 	// Now is the server's clock when the view was rendered. Countdowns in
 	// the hold panel measure their offset from it; without it they fall back
 	// to the page's data-server-now, which is stale once the panel is

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -37,11 +38,105 @@ func (h *Handler) showPerformance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_, signedIn := h.student(c)
+	chosen := chosenSeat(c)
+	if chosen != "" && !signedIn {
+		// A seat tapped while signed out: sign in, then come back to it.
+		next := "/p/" + perf.Slug + "?seat=" + chosen
+		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
+	}
 	v, err := h.performanceView(c, perf)
 	if err != nil {
 		return err
 	}
+	if isHTMX(c) && c.QueryParam("panel") != "" {
+		return h.refreshPanel(c, v)
+	}
+	if chosen != "" {
+		offerChosenSeat(c, &v, chosen)
+	}
+	if signedIn {
+		// The page shows this student's holds and tickets: never from a
+		// shared cache, and never from the back/forward cache's copy of it.
+		c.Response().Header().Set("Cache-Control", "private, no-store")
+	}
 	return h.render(c, http.StatusOK, components.PerformancePage(h.page(c, perf.Title), v))
+}
+
+// chosenSeat is the ?seat= of a performance page: a seat picked before
+// signing in. Anything not shaped like a seat label is ignored.
+func chosenSeat(c echo.Context) string {
+	label := strings.ToUpper(strings.TrimSpace(c.QueryParam("seat")))
+	if !seatLabelRE.MatchString(label) || c.QueryParam("panel") != "" {
+		return ""
+	}
+	return label
+}
+
+// offerChosenSeat puts the seat picked before signing in into the hold
+// panel when the student can still take it; when someone else was faster
+// the page says so instead. Nothing is held: that takes the panel's POST.
+func offerChosenSeat(c echo.Context, v *components.PerformanceView, label string) {
+	s, ok := findSeat(v.Hall, label)
+	if !ok || len(v.MyHolds) > 0 || v.Status != booking.SalesOpen || (v.TicketLimit > 0 && len(v.MyTickets) >= v.TicketLimit) {
+		return
+	}
+	switch s.State {
+	case "available":
+		v.Selected = &s
+	case "held", "sold":
+		v.Message = tr(c, "booking.seat_taken", "seat", label)
+	}
+}
+
+// refreshPanel answers festa.js asking for the hold panel alone (a hold ran
+// out: ?panel=expired&seat=C12): the panel, and the named seats as they
+// really are, out of band.
+func (h *Handler) refreshPanel(c echo.Context, v components.PerformanceView) error {
+	var labels []string
+	for _, l := range c.QueryParams()["seat"] {
+		if l = strings.ToUpper(l); seatLabelRE.MatchString(l) && len(labels) < 10 {
+			labels = append(labels, l)
+		}
+	}
+	if c.QueryParam("panel") == "expired" {
+		for _, l := range labels {
+			if s, ok := findSeat(v.Hall, l); ok && s.State != "mine" {
+				v.Expired = append(v.Expired, l)
+			}
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.render(c, http.StatusOK, components.PanelRefresh(v, seatsNamed(v.Hall, labels)))
+}
+
+// findSeat looks a seat up on the drawn hall.
+func findSeat(hall components.Hall, label string) (components.SeatView, bool) {
+	for _, row := range hall.Rows {
+		for _, cell := range row.Cells {
+			if cell != nil && cell.Label == label {
+				return *cell, true
+			}
+		}
+	}
+	return components.SeatView{}, false
+}
+
+// seatsNamed picks the named seats off the drawn hall, in hall order.
+func seatsNamed(hall components.Hall, labels []string) []components.SeatView {
+	want := map[string]bool{}
+	for _, l := range labels {
+		want[l] = true
+	}
+	var seats []components.SeatView
+	for _, row := range hall.Rows {
+		for _, cell := range row.Cells {
+			if cell != nil && want[cell.Label] {
+				seats = append(seats, *cell)
+			}
+		}
+	}
+	return seats
 }
 
 // performanceView loads the seat map and the signed-in student's holds and
@@ -142,7 +237,7 @@ func (h *Handler) holdSeat(c echo.Context) error {
 	}
 	res, err := h.store.Hold(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID))
 	if err != nil {
-		return bookingError(err, perf, label)
+		return h.refuse(c, perf, err, label)
 	}
 	h.notifier.Poke(perf.ID)
 	return h.answerBooking(c, perf, append(res.Released, label))
@@ -171,7 +266,7 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 			continue
 		}
 		if err != nil {
-			return bookingError(err, perf, label)
+			return h.refuse(c, perf, err)
 		}
 		h.notifier.Poke(perf.ID)
 		return h.answerBooking(c, perf, append(res.Released, label))
@@ -203,7 +298,7 @@ func (h *Handler) releaseSeat(c echo.Context) error {
 		return err
 	}
 	if err := h.store.Release(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID)); err != nil {
-		return bookingError(err, perf, label)
+		return h.refuse(c, perf, err, label)
 	}
 	h.notifier.Poke(perf.ID)
 	return h.answerBooking(c, perf, []string{label})
@@ -217,12 +312,15 @@ func (h *Handler) confirmHold(c echo.Context) error {
 	st, _ := h.student(c)
 	ts, err := h.store.Confirm(c.Request().Context(), perf.ID, st.ID, newTicketID, h.signTicket, actor(c, st.ID))
 	if err != nil {
-		return bookingError(err, perf, "")
+		// The form names the seats the page shows as held (never trusted
+		// for the booking): they come back as they really are.
+		return h.refuse(c, perf, err, formSeats(c)...)
 	}
 	h.notifier.Poke(perf.ID)
 	to := "/tickets"
 	if len(ts) == 1 {
-		to = "/tickets/" + ts[0].ID
+		// ?new=1 gives the ticket page its "booked" moment, once.
+		to = "/tickets/" + ts[0].ID + "?new=1"
 	}
 	return redirect(c, to)
 }
@@ -255,19 +353,7 @@ func (h *Handler) answerBooking(c echo.Context, perf db.Performance, changed []s
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, l := range changed {
-		want[l] = true
-	}
-	var seats []components.SeatView
-	for _, row := range v.Hall.Rows {
-		for _, cell := range row.Cells {
-			if cell != nil && want[cell.Label] {
-				seats = append(seats, *cell)
-			}
-		}
-	}
-	return h.render(c, http.StatusOK, components.BookingUpdate(v, seats))
+	return h.render(c, http.StatusOK, components.BookingUpdate(v, seatsNamed(v.Hall, changed)))
 }
 
 // redirect sends the browser to path: htmx follows HX-Redirect, a plain
@@ -278,6 +364,47 @@ func redirect(c echo.Context, path string) error {
 		return c.NoContent(http.StatusOK)
 	}
 	return c.Redirect(http.StatusSeeOther, path)
+}
+
+// formSeats are the well-formed seat labels a form posted (at most ten).
+func formSeats(c echo.Context) []string {
+	var labels []string
+	if form, err := c.FormParams(); err == nil {
+		for _, l := range form["seat"] {
+			if l = strings.ToUpper(strings.TrimSpace(l)); seatLabelRE.MatchString(l) && len(labels) < 10 {
+				labels = append(labels, l)
+			}
+		}
+	}
+	return labels
+}
+
+// refuse is bookingError for a request the page is waiting on: besides the
+// message, an htmx request gets the truth out of band (components.
+// BookingTruth): the seats it named as they really are (the one tapped
+// was taken a moment ago, say), the count, and the hold panel unless the
+// refusal was about one seat (a taken or missing seat changes nothing the
+// panel shows, and swapping it would close the list picker under the
+// student's thumb).
+func (h *Handler) refuse(c echo.Context, perf db.Performance, cause error, seats ...string) error {
+	label := ""
+	if len(seats) > 0 {
+		label = seats[0]
+	}
+	err := bookingError(cause, perf, label)
+	var ue *userError
+	if !isHTMX(c) || !errors.As(err, &ue) {
+		return err
+	}
+	v, verr := h.performanceView(c, perf)
+	if verr != nil {
+		// The message still goes out; the live feed brings the seats.
+		h.log.WarnContext(c.Request().Context(), "refusal without the seat map", "error", verr)
+		return err
+	}
+	oneSeat := errors.Is(cause, db.ErrSeatTaken) || errors.Is(cause, db.ErrSeatBlocked) || errors.Is(cause, db.ErrSeatNotFound)
+	ue.truth = components.BookingTruth(v, seatsNamed(v.Hall, seats), !oneSeat)
+	return ue
 }
 
 // bookingError turns a refused booking into the message the student reads.

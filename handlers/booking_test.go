@@ -247,3 +247,164 @@ func decodeQR(t *testing.T, png []byte) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// A refused tap answers with the reason for #messages and, out of band,
+// the truth: the seat as it really is (so it does not keep looking free)
+// and, when the refusal changes what the panel should offer, the panel.
+func TestRefusalCarriesTheTruthOutOfBand(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	bob := app.NewClient(t)
+	bob.SignIn("10102")
+	bob.Get("/p/opening")
+	if status, _ := bob.Post("/p/opening/hold", seat("C12"), true); status != 200 {
+		t.Fatalf("bob's hold: %d", status)
+	}
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	c.Get("/p/opening")
+
+	before := app.Fingerprint(t)
+	resp, body := c.Do(htmxPost(t, app, c, "/p/opening/hold", seat("C12")))
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get("HX-Retarget") != "#messages" {
+		t.Errorf("taken seat: %d, HX-Retarget %q", resp.StatusCode, resp.Header.Get("HX-Retarget"))
+	}
+	if !regexp.MustCompile(`<p role="alert">방금 다른 사람이 C12 좌석을 잡았어요`).MatchString(body) {
+		t.Errorf("taken seat: no alert:\n%s", body)
+	}
+	if !regexp.MustCompile(`<button[^>]*id="seat-C12"[^>]*data-state="held"[^>]*hx-swap-oob="true"`).MatchString(body) {
+		t.Errorf("taken seat: C12's true state is not sent out of band:\n%s", body)
+	}
+	if strings.Contains(body, `id="hold-panel"`) {
+		t.Error("a taken seat replaces the hold panel (it would close the list picker)")
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("the refused hold changed the database")
+	}
+
+	// A hold that ran out before confirm: the panel goes back to picking
+	// and the seat the page still shows as held comes back free.
+	if status, _ := c.Post("/p/opening/hold", seat("D7"), true); status != 200 {
+		t.Fatal("hold D7")
+	}
+	app.Exec(t, `UPDATE performance_seats SET held_until = now() - interval '1 second'
+		WHERE student_id = (SELECT id FROM students WHERE student_no = '10101')`)
+	before = app.Fingerprint(t)
+	resp, body = c.Do(htmxPost(t, app, c, "/p/opening/confirm", seat("D7")))
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "시간이 지났어요") {
+		t.Errorf("expired confirm: %d\n%s", resp.StatusCode, body)
+	}
+	for _, re := range []string{
+		`<section[^>]*id="hold-panel"[^>]*hx-swap-oob="true"`,
+		`id="best-seat"`,
+		`<button[^>]*id="seat-D7"[^>]*data-state="available"[^>]*hx-swap-oob="true"`,
+		`id="occupancy"[^>]*hx-swap-oob="true"`,
+	} {
+		if !regexp.MustCompile(re).MatchString(body) {
+			t.Errorf("expired confirm: the answer lacks %s", re)
+		}
+	}
+	if strings.Contains(body, `id="confirm-hold"`) {
+		t.Error("expired confirm: the answer still offers confirm")
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("the refused confirm changed the database")
+	}
+
+	// Without htmx the refusal is a whole page, with no fragments in it.
+	status, page := c.Post("/p/opening/hold", seat("C12"), false)
+	if status != http.StatusConflict || strings.Contains(page, "hx-swap-oob") || !strings.Contains(page, "<html") {
+		t.Errorf("plain form refusal: %d", status)
+	}
+}
+
+// A seat tapped while signed out is carried through the sign-in
+// (/login?next=/p/opening?seat=C12) and offered, never held, on return.
+func TestSeatChosenBeforeSignIn(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	anon := app.NewClient(t)
+	resp, _ := anon.Do(mustRequest(t, "GET", app.URL+"/p/opening?seat=c12"))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fp%2Fopening%3Fseat%3DC12" {
+		t.Errorf("signed-out seat: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if status, page := anon.Get("/p/opening?seat=" + url.QueryEscape(`C1"><b>`)); status != 200 || strings.Contains(page, "<b>") {
+		t.Errorf("a malformed seat is not ignored: %d", status)
+	}
+	if _, page := anon.Get("/p/opening"); !strings.Contains(page, `<form id="seat-form" class="seat-form" method="get" action="/p/opening">`) {
+		t.Error("signed out, the seat map is not a GET form back to the page")
+	}
+
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	before := app.Fingerprint(t)
+	_, page := c.Get("/p/opening?seat=C12")
+	if !regexp.MustCompile(`<input type="hidden" name="seat" value="C12">\s*<button type="submit" id="hold-selected"`).MatchString(page) {
+		t.Error("the chosen seat is not offered with a hold button")
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("coming back with ?seat= changed the database")
+	}
+	for _, bad := range []string{"Z99", "P13", "C12x"} {
+		if _, page := c.Get("/p/opening?seat=" + bad); strings.Contains(page, "hold-selected") {
+			t.Errorf("?seat=%s was offered", bad)
+		}
+	}
+	other := app.NewClient(t)
+	other.SignIn("10102")
+	other.Get("/p/opening")
+	other.Post("/p/opening/hold", seat("C12"), true)
+	if _, page := c.Get("/p/opening?seat=C12"); strings.Contains(page, "hold-selected") || !strings.Contains(page, "방금 다른 사람이 C12 좌석을 잡았어요") {
+		t.Error("a seat taken meanwhile is offered, or not explained")
+	}
+}
+
+// At the countdown's zero festa.js asks for the hold panel alone: it says
+// the hold is over and brings the seat back free, out of band.
+func TestPanelAfterAHoldRunsOut(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	c.Get("/p/opening")
+	c.Post("/p/opening/hold", seat("H3"), true)
+	_, page := c.Get("/p/opening")
+	if !strings.Contains(page, `data-expire-url="/p/opening?panel=expired&amp;seat=H3"`) || !strings.Contains(page, "data-warn-at=") {
+		t.Fatal("the hold panel does not say where to ask when the hold runs out, or when to warn")
+	}
+	app.Exec(t, `UPDATE performance_seats SET held_until = now() - interval '1 second' WHERE state = 'held'`)
+	req := mustRequest(t, "GET", app.URL+"/p/opening?panel=expired&seat=H3")
+	req.Header.Set("HX-Request", "true")
+	resp, body := c.Do(req)
+	if resp.StatusCode != 200 || strings.Contains(body, "<html") {
+		t.Fatalf("panel: %d", resp.StatusCode)
+	}
+	for _, re := range []string{`^<section id="hold-panel"`, `class="hold-expired"`, `좌석 잡기 시간이 끝났어요`, `H3 좌석은`, `id="best-seat"`,
+		`<button[^>]*id="seat-H3"[^>]*data-state="available"[^>]*hx-swap-oob="true"`} {
+		if !regexp.MustCompile(re).MatchString(body) {
+			t.Errorf("panel lacks %s:\n%s", re, body)
+		}
+	}
+}
+
+// Right after confirming, the ticket page has its "booked" moment; a later
+// visit does not.
+func TestTicketBookedMomentOnce(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{})
+	c := app.NewClient(t)
+	c.SignIn("10101")
+	c.Get("/p/opening")
+	c.Post("/p/opening/hold", seat("D8"), true)
+	resp, _ := c.Do(htmxPost(t, app, c, "/p/opening/confirm", nil))
+	to := resp.Header.Get("HX-Redirect")
+	if !strings.HasSuffix(to, "?new=1") {
+		t.Fatalf("confirm goes to %q", to)
+	}
+	if _, page := c.Get(to); !regexp.MustCompile(`class="booked-banner[^"]*" role="alert"[^>]*>.*예매 완료!.*D8 좌석이`).MatchString(page) {
+		t.Error("no booked banner right after confirming")
+	}
+	if _, page := c.Get(strings.TrimSuffix(to, "?new=1")); strings.Contains(page, "booked-banner") {
+		t.Error("the booked banner shows on a later visit")
+	}
+	app.Exec(t, `UPDATE tickets SET issued_at = now() - interval '11 minutes'`)
+	if _, page := c.Get(to); strings.Contains(page, "booked-banner") {
+		t.Error("an old ?new=1 link brings the banner back")
+	}
+}

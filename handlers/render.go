@@ -47,11 +47,15 @@ func tr(c echo.Context, id string, args ...any) string {
 }
 
 // userError is an error whose message the user should read: a catalogue id
-// with arguments, and the HTTP status to answer with.
+// with arguments, and the HTTP status to answer with. truth, when set, is
+// rendered after the message for an htmx request: out-of-band regions
+// (seats, the hold panel) that put the page back in step with the
+// database, so a refused tap never leaves a seat looking free.
 type userError struct {
 	status int
 	id     string
 	args   []any
+	truth  templ.Component
 }
 
 func (e *userError) Error() string { return e.id }
@@ -97,11 +101,21 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		return
 	}
 	if isHTMX(c) {
-		// htmx swaps only 2xx by default; the fragment is retargeted into the
-		// page's message area so the error appears in place.
+		// The page's htmx-config (components.Layout) swaps 4xx and 5xx
+		// answers; these headers send the message into the page's message
+		// area, whatever the request's own target was. festa.js refuses to
+		// swap an error without them (a proxy's error page), and shows a
+		// message of its own instead.
 		c.Response().Header().Set("HX-Retarget", "#messages")
 		c.Response().Header().Set("HX-Reswap", "innerHTML")
-		h.render(c, status, components.Flash("error", message))
+		var truth templ.Component
+		if ue != nil {
+			truth = ue.truth
+		}
+		if err := h.render(c, status, components.Refusal(message, truth)); err != nil {
+			h.log.ErrorContext(c.Request().Context(), "render refusal", "error", err)
+			h.render(c, status, components.Flash("error", message))
+		}
 		return
 	}
 	if err := h.render(c, status, components.ErrorPage(h.page(c, message), status, message)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -46,6 +47,10 @@ func (h *Handler) showTicket(c echo.Context) error {
 			return err
 		}
 		v.CanCancel = t.CheckedInAt == nil && booking.SalesStatus(perf, h.now()) == booking.SalesOpen
+		// The confirm redirect adds ?new=1. A later visit (the list, a
+		// bookmark, a reload: festa.js drops the query) has no banner, and
+		// an old link with ?new=1 does not bring it back after a while.
+		v.JustBooked = c.QueryParam("new") == "1" && h.now().Sub(t.IssuedAt) < 10*time.Minute
 	}
 	// A ticket is personal: keep it out of shared caches.
 	c.Response().Header().Set("Cache-Control", "private, no-store")

@@ -9,6 +9,94 @@
     if (meta) e.detail.headers["X-CSRF-Token"] = meta.content;
   });
 
+  // ------------------------------------------------------------ messages
+  //
+  // Every refusal reaches the student. The page's htmx-config swaps 4xx
+  // and 5xx answers, and festa's answers to them are retargeted to
+  // #messages (an alert, with the truth out of band). What never reaches
+  // festa gets a message from the words on #messages: no network, no answer
+  // in time, or an error page from something in between (a proxy's 502),
+  // which is not swapped into the page.
+  function messages() {
+    var m = document.getElementById("messages");
+    if (!m) {
+      // A page without a message area still hears about failures.
+      m = document.createElement("div");
+      m.id = "messages";
+      m.className = "messages-floating";
+      m.setAttribute("aria-live", "polite");
+      document.body.appendChild(m);
+    }
+    return m;
+  }
+  function shown(m) {
+    var r = m.getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) m.scrollIntoView({ block: "nearest" });
+  }
+  function tell(kind) {
+    var m = messages(), words = document.querySelector("[data-label-" + kind + "]");
+    var text = (words && words.getAttribute("data-label-" + kind)) || m.getAttribute("data-label-" + kind) || "";
+    var box = document.createElement("div"), p = document.createElement("p"), x = document.createElement("button");
+    box.className = "flash flash-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    x.type = "button";
+    x.className = "flash-close";
+    x.setAttribute("data-dismiss", "");
+    x.setAttribute("aria-label", (words && words.getAttribute("data-label-dismiss")) || "×");
+    box.appendChild(p);
+    box.appendChild(x);
+    m.textContent = "";
+    m.appendChild(box);
+    shown(m);
+  }
+  document.addEventListener("htmx:beforeOnLoad", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Retarget") === "#messages") messages();
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    if (!d.isError || (d.xhr && d.xhr.getResponseHeader("HX-Retarget"))) return;
+    d.shouldSwap = false;
+    tell("server");
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.target.id === "messages") shown(e.target);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    tell(navigator.onLine === false ? "offline" : "server");
+  });
+  document.addEventListener("htmx:timeout", function () { tell("timeout"); });
+  document.addEventListener("click", function (e) {
+    var x = e.target.closest && e.target.closest("[data-dismiss]");
+    if (!x) return;
+    var box = x.closest(".flash");
+    if (box) box.remove();
+  });
+
+  // Back and forward: a page restored from the back/forward cache would
+  // show what was true when it was left (a hold with a running countdown
+  // and a confirm button, for a seat bought since). Pages with a student's
+  // holds or tickets load afresh instead.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && document.querySelector("#hold-panel, [data-ticket]")) location.reload();
+  });
+
+  // The "booked" moment on the ticket page: read out (focus), and once: the
+  // query that brought it is dropped from the address, so a reload or a
+  // bookmark shows the plain ticket.
+  function once() {
+    var el = document.querySelector("[data-autofocus]");
+    if (el) el.focus();
+    var drop = document.querySelector("[data-drop-query]");
+    if (drop && window.URL && history.replaceState) {
+      var u = new URL(location.href);
+      u.searchParams.delete(drop.getAttribute("data-drop-query"));
+      history.replaceState(history.state, "", u.pathname + u.search + u.hash);
+    }
+  }
+  once();
+
   // ------------------------------------------------------------ seat map
   //
   // The map (#seatmap) is a CSS grid: the stage, then per row a label,
@@ -278,15 +366,21 @@
   // After the hold panel is swapped: tell screen readers what happened,
   // and if the focus went away with the old panel, give it to the new
   // panel's main action.
-  document.addEventListener("htmx:afterSwap", function (e) {
-    var p = e.target;
-    if (p.id !== "hold-panel") return;
+  function panelSwapped(p, announce) {
     var say = document.getElementById("announce");
-    if (say) say.textContent = p.dataset.announce || "";
+    if (say && announce) say.textContent = p.dataset.announce || "";
     var f = p.querySelector("[data-focus]");
     if (f && (!document.activeElement || document.activeElement === document.body)) f.focus({ preventScroll: true });
     var form = p.querySelector("[data-picker]");
     if (form) fillPicker(form);
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.target.id === "hold-panel") panelSwapped(e.target, true);
+  });
+  // A refusal brings the true hold panel out of band; its message is the
+  // announcement, so the panel's own stays unsaid.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.target.id === "hold-panel") panelSwapped(e.target, false);
   });
 
   function initMap() {
@@ -329,14 +423,66 @@
     return out.join(" ");
   }
 
-  // At zero the element fires festa:zero and, unless it has
-  // data-no-reload, the page reloads once. Only a countdown seen running
-  // reloads, so a page rendered after its moment cannot loop.
+  // At zero the element fires festa:zero. A hold's countdown then turns
+  // the hold panel into the news (expire); any other reloads the page once,
+  // unless it has data-no-reload. Only a countdown seen running does this,
+  // so a page rendered after its moment cannot loop.
   function zero(el) {
     el.dispatchEvent(new CustomEvent("festa:zero", { bubbles: true }));
+    if (el.hasAttribute("data-expires-at")) {
+      expire(el);
+      return;
+    }
     if (reloading || el.hasAttribute("data-no-reload")) return;
     reloading = true;
     location.reload();
+  }
+
+  // The last stretch of a hold (data-warn-at seconds on an ancestor: 30,
+  // or a third of a short hold) warns: the panel turns red, a line says
+  // "12초 남음 — 지금 확정하세요" and follows the clock, and screen readers
+  // hear it once, as an alert written when the warning starts.
+  function warn(el, left) {
+    var box = el.closest("[data-warn-at]"), panel = el.closest("#hold-panel");
+    if (!box || !panel || left > +box.dataset.warnAt * 1000) return;
+    var line = panel.querySelector("[data-hold-warning]");
+    if (!line) return;
+    var text = line.dataset.label.replace("{left}", format(Math.ceil(left / 1000), el.dataset));
+    if (line.hidden) {
+      panel.classList.add("is-warning");
+      line.hidden = false;
+      line.innerHTML = '<span aria-hidden="true"></span><span class="sr-only" role="alert"></span>';
+      line.lastChild.textContent = text;
+    }
+    if (line.firstChild.textContent !== text) line.firstChild.textContent = text;
+  }
+
+  // A hold ran out: no reload (the map stays where the student left it).
+  // The panel says so at once, then festa.js fetches the fresh panel, with
+  // the seats it held out of band, a moment later (the page's clock can be
+  // a second early). If that fails the notice stays and #messages says why.
+  function expire(el) {
+    var panel = el.closest("#hold-panel");
+    if (!panel || panel.dataset.expired) return;
+    panel.dataset.expired = "true";
+    panel.classList.remove("is-warning");
+    var note = document.createElement("div"), p = document.createElement("p");
+    note.className = "hold-expired";
+    p.setAttribute("role", "alert");
+    p.textContent = panel.dataset.labelExpired || "";
+    note.appendChild(p);
+    var had = panel.contains(document.activeElement);
+    panel.textContent = "";
+    panel.appendChild(note);
+    if (had) {
+      p.tabIndex = -1;
+      p.focus({ preventScroll: true });
+    }
+    var url = panel.dataset.expireUrl;
+    if (!url || !window.htmx) return;
+    setTimeout(function () {
+      if (document.getElementById("hold-panel") === panel) htmx.ajax("GET", url, { source: panel, target: panel, swap: "outerHTML" });
+    }, 1500);
   }
 
   function tick() {
@@ -360,6 +506,7 @@
         el.dataset.labelZero || format(0, el.dataset);
       if (el.textContent !== text) el.textContent = text;
       if (left > 0) {
+        if (el.hasAttribute("data-expires-at")) warn(el, left);
         // Wake just after the next whole second of this countdown.
         next = Math.min(next, left % 1000 + 10);
       } else if (st.armed) {
