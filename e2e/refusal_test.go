@@ -109,6 +109,11 @@ func refusals(t *testing.T, lang string) {
 	if lang == "ko" {
 		saveViewport(t, ctx, "refusal-phone.png")
 	}
+	// The message can be put away (or the next one replaces it).
+	browsertest.Run(t, ctx,
+		chromedp.Click(`#messages [data-dismiss]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`#messages .flash`, chromedp.ByQuery),
+	)
 	// Sales paused by the council, with a reason.
 	app.Exec(t, `UPDATE performances SET paused = true, pause_message = '무대 점검 중' WHERE slug = 'opening'`)
 	refused(t, app, ctx, words["paused"], clickSeat("D5"))
