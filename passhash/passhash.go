@@ -23,8 +23,10 @@ type Params struct {
 }
 
 // Default follows OWASP's minimum for argon2id (19 MiB, 2 passes): about
-// 20 ms of one core here, which caps a sign-in spike at roughly 100 checks
-// per second per core, and an offline guess at the same rate.
+// 25 ms of one core here (BenchmarkVerifyDefault), so one core checks about
+// 40 sign-ins a second, and an offline guesser with a stolen hash guesses
+// at about that rate per core. The sign-in gate in handlers bounds how
+// many checks run at once, and with them the memory (19 MiB each).
 var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 // Fast is for tests and load tools only: cheap hashes of throwaway codes.
