@@ -530,6 +530,11 @@ func (w *WebKit) Viewport() (width, height int) {
 // Screenshot saves a PNG of what the window shows to path.
 func (w *WebKit) Screenshot(path string) {
 	w.t.Helper()
+	// WebKitGTK paints on its own schedule: a snapshot taken right after a
+	// swap was seen to show the new layout without the new content. Two
+	// animation frames later the page has been painted.
+	w.cmd(http.MethodPost, "/execute/async", map[string]any{"args": []any{}, "script": `var done = arguments[arguments.length - 1];
+		requestAnimationFrame(function () { requestAnimationFrame(function () { done(true); }); });`}, nil)
 	var b64 string
 	w.cmd(http.MethodGet, "/screenshot", nil, &b64)
 	png, err := base64.StdEncoding.DecodeString(b64)
