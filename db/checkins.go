@@ -37,6 +37,8 @@ type Scan struct {
 	// ScannedAt is when an offline door scanned the ticket; zero for now.
 	// A time in the future counts as now.
 	ScannedAt time.Time
+	// Local is the verdict an offline door gave on its own ("" online).
+	Local string
 }
 
 // Verdict is the database's answer to a Scan.
@@ -59,6 +61,9 @@ type Verdict struct {
 	// Replayed is true when the nonce had been seen: nothing was written and
 	// the first verdict is returned.
 	Replayed bool
+	// Duplicate is true when an offline door admitted a ticket that had
+	// already got in: one ticket, two people.
+	Duplicate bool
 }
 
 // RecordScan records one scan and decides its verdict, in one statement
@@ -77,9 +82,9 @@ func (s *Store) RecordScan(ctx context.Context, sc Scan) (Verdict, error) {
 	)
 	err := s.Pool.QueryRow(ctx, `SELECT r_result, coalesce(r_reason, ''), r_seat, r_student_no, r_student_name,
 			r_performance_slug, r_performance_title, r_first_at, r_first_gate, coalesce(r_gate_count, 0), r_replayed
-		FROM festa_scan($1, $2, $3, $4, $5, $6, $7, $8)`,
+		FROM festa_scan($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		sc.Performance, sc.Gate, nullable(sc.StaffID), nullable(sc.TicketID), sc.Token,
-		nullable(sc.Reason), nullable(sc.Nonce), nullable(sc.ScannedAt)).
+		nullable(sc.Reason), nullable(sc.Nonce), nullable(sc.ScannedAt), nullable(sc.Local)).
 		Scan(&v.Result, &v.Reason, &seat, &no, &name, &slug, &title, &firstAt, &gate, &v.GateCount, &v.Replayed)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("db: scan: %w", err)
@@ -92,6 +97,7 @@ func (s *Store) RecordScan(ctx context.Context, sc Scan) (Verdict, error) {
 	if firstAt != nil {
 		v.FirstAt = *firstAt
 	}
+	v.Duplicate = sc.Local == Admitted && v.Result == AlreadyUsed
 	return v, nil
 }
 
@@ -160,4 +166,69 @@ func (s *Store) GateCount(ctx context.Context, performance, gate string) (int, e
 		return 0, fmt.Errorf("db: gate count: %w", err)
 	}
 	return n, nil
+}
+
+// OfflineTicket is a ticket as an offline door keeps it: enough to verify,
+// refuse and show the admit verdict, and nothing more.
+type OfflineTicket struct {
+	ID          string
+	SeatLabel   string
+	StudentNo   string
+	StudentName string
+	Cancelled   bool
+	CheckedInAt *time.Time
+	CheckedGate string
+}
+
+// OfflineTickets lists every ticket of the performance (a slug) with its
+// state, for doors that must keep working when the Wi-Fi drops.
+func (s *Store) OfflineTickets(ctx context.Context, performance string) ([]OfflineTicket, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, st.student_no, st.name, t.status = 'cancelled',
+			c.checked_in_at, coalesce(c.gate, '')
+		FROM tickets t
+		JOIN performances p ON p.id = t.performance_id
+		JOIN seats s ON s.id = t.seat_id
+		JOIN students st ON st.id = t.student_id
+		LEFT JOIN check_ins c ON c.ticket_id = t.id
+		WHERE p.slug = $1
+		ORDER BY t.issued_at, t.id`, performance)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OfflineTicket, error) {
+		var o OfflineTicket
+		err := row.Scan(&o.ID, &o.SeatLabel, &o.StudentNo, &o.StudentName, &o.Cancelled, &o.CheckedInAt, &o.CheckedGate)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: offline tickets: %w", err)
+	}
+	return out, nil
+}
+
+// Duplicate is a ticket that got in twice: first through FirstGate, then
+// through Gate by a door that was offline and did not know.
+type Duplicate struct {
+	SeatLabel   string
+	StudentName string
+	FirstAt     time.Time
+	FirstGate   string
+	At          time.Time // when the offline door scanned it
+	Gate        string
+}
+
+// Duplicates lists the performance's (a slug) duplicates, newest first.
+func (s *Store) Duplicates(ctx context.Context, performance string) ([]Duplicate, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT s.label, st.name, c.checked_in_at, c.gate, l.scanned_at, l.gate
+		FROM scan_log l
+		JOIN performances p ON p.id = l.performance_id
+		JOIN tickets t ON t.id = l.ticket_id
+		JOIN seats s ON s.id = t.seat_id
+		JOIN students st ON st.id = t.student_id
+		JOIN check_ins c ON c.ticket_id = t.id
+		WHERE p.slug = $1 AND l.local_result = 'admitted' AND l.result = 'already-used'
+		ORDER BY l.scanned_at DESC, l.id DESC
+		LIMIT 100`, performance)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Duplicate])
+	if err != nil {
+		return nil, fmt.Errorf("db: duplicates: %w", err)
+	}
+	return out, nil
 }

@@ -209,3 +209,46 @@ func TestLookupGateTickets(t *testing.T) {
 		t.Errorf("lookup in the other performance: %+v", got)
 	}
 }
+
+// Two doors offline admit the same ticket; when they sync, the second is a
+// duplicate, listed for every door and the council, however often it is
+// sent.
+func TestOfflineDuplicates(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	tk := f.ticketFor(f.opening, "J2", f.alice)
+	other := f.ticketFor(f.opening, "J3", f.bob)
+	at := time.Now().Add(-2 * time.Minute)
+	north := db.Scan{Gate: "north", TicketID: tk.ID, Token: tk.Token, Nonce: "north-0000000000000001", ScannedAt: at, Local: db.Admitted}
+	south := db.Scan{Gate: "south", TicketID: tk.ID, Token: tk.Token, Nonce: "south-0000000000000001", ScannedAt: at.Add(time.Second), Local: db.Admitted}
+	if v := f.scan(north); v.Result != db.Admitted || v.Duplicate {
+		t.Fatalf("north: %+v", v)
+	}
+	for range 2 {
+		if v := f.scan(south); v.Result != db.AlreadyUsed || !v.Duplicate || v.FirstGate != "north" {
+			t.Fatalf("south: %+v", v)
+		}
+	}
+	// A door that refused the ticket on its own is no duplicate.
+	f.scan(db.Scan{Gate: "east", TicketID: tk.ID, Token: tk.Token, Nonce: "east-00000000000000001", ScannedAt: at, Local: db.AlreadyUsed})
+	dups, err := f.store.Duplicates(ctx, "opening")
+	if err != nil || len(dups) != 1 || dups[0].SeatLabel != "J2" || dups[0].FirstGate != "north" || dups[0].Gate != "south" {
+		t.Fatalf("duplicates: %+v %v", dups, err)
+	}
+	list, err := f.store.OfflineTickets(ctx, "opening")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("offline list: %+v %v", list, err)
+	}
+	for _, o := range list {
+		switch o.ID {
+		case tk.ID:
+			if o.CheckedInAt == nil || o.CheckedGate != "north" || o.SeatLabel != "J2" {
+				t.Errorf("admitted ticket in the list: %+v", o)
+			}
+		case other.ID:
+			if o.CheckedInAt != nil || o.Cancelled || o.StudentNo != "10102" {
+				t.Errorf("fresh ticket in the list: %+v", o)
+			}
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -273,5 +275,120 @@ func TestGateCameraScansATicket(t *testing.T) {
 	t.Logf("native BarcodeDetector: %v; wasm: %v", native, wasm)
 	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 1 {
 		t.Errorf("%d check-ins, want 1", n)
+	}
+}
+
+// gateDoor is another door, over HTTP: the council account scanning at
+// gate, online.
+func gateDoor(t *testing.T, app *apptest.App, gate string) func(token string) string {
+	t.Helper()
+	c := app.NewClient(t)
+	c.Get("/staff/login")
+	if status, _ := c.Post("/staff/login", url.Values{"username": {"council"}, "password": {staffPassword(t, app, "council")}}, false); status != http.StatusSeeOther {
+		t.Fatalf("council sign-in: %d", status)
+	}
+	c.Get("/gate?" + url.Values{"performance": {"opening"}, "gate": {gate}}.Encode())
+	return func(token string) string {
+		_, body := c.Post("/gate/scan", url.Values{"performance": {"opening"}, "gate": {gate}, "token": {token}}, true)
+		return body
+	}
+}
+
+// A door loses the network: it goes on admitting valid tickets and
+// refusing forged ones on its own, queues the scans, and syncs them when
+// the network returns; a ticket it let in that had already got in at
+// another door is reported as a duplicate.
+func TestGateOfflineOnAPhone(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 4})
+	t1 := bookTicket(t, app, "10101", "D1")
+	t2 := bookTicket(t, app, "10102", "D2")
+	// One byte of the payload changed.
+	i := strings.Index(t1, ".") + 12
+	forged := t1[:i] + map[bool]string{true: "B", false: "A"}[t1[i] == 'A'] + t1[i+1:]
+	if forged == t1 {
+		t.Fatal("the forged token is the real one")
+	}
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2})
+	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+	setUpScanner(t, app, run, "정문")
+	run(chromedp.WaitReady(`#gate[data-list-at]`))
+	// D2 gets in at the back door after this door fetched its list.
+	if body := gateDoor(t, app, "후문")(t2); !strings.Contains(body, `data-result="admitted"`) {
+		t.Fatalf("back door: %s", body)
+	}
+
+	// A phone without WebCrypto's Ed25519 loads @noble/ed25519 with the
+	// list; this one has it, so the fallback is loaded by hand, to be
+	// measured offline below.
+	var preloaded bool
+	run(chromedp.Evaluate(`festaGate.verify(`+"`"+t1+"`"+`, "noble").then(c => !!c)`, &preloaded, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if !preloaded {
+		t.Fatal("@noble/ed25519 refused the real token online")
+	}
+	run(network.EmulateNetworkConditions(true, 0, -1, -1), chromedp.WaitVisible(`#gate-net[data-online="false"]`))
+	var text string
+	wedge := func(token, result string) {
+		t.Helper()
+		run(
+			chromedp.WaitNotPresent(`#verdict [data-result]`),
+			chromedp.KeyEvent(token+kb.Enter),
+			chromedp.WaitVisible(`#verdict [data-result="`+result+`"] [data-offline-verdict]`),
+			chromedp.Text(`#verdict [data-result]`, &text),
+		)
+	}
+	wedge(t1, "admitted")
+	if !strings.Contains(text, "D1") || !strings.Contains(text, "1학년 1반 1번") || !strings.Contains(text, "오프라인 판정") {
+		t.Errorf("offline admit says %q", text)
+	}
+	save(t, ctx, "gate-offline-admitted-phone.png")
+	wedge(forged, "invalid")
+	wedge(t1, "already-used")
+	if !strings.Contains(text, "정문") {
+		t.Errorf("offline already-used says %q", text)
+	}
+	wedge(t2, "admitted") // the list is stale: a duplicate in the making
+	var queued string
+	run(chromedp.Text(`#gate-queue`, &queued))
+	if queued != "4" {
+		t.Errorf("queue shows %q, want 4", queued)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log`); n != 1 {
+		t.Fatalf("%d scans reached the server while offline", n)
+	}
+
+	// In-browser verification, both ways, while offline: the real token
+	// verifies, the forged one does not; the time per ticket is logged for
+	// docs/BENCHMARKS.md.
+	var perTicket map[string]float64
+	run(chromedp.Evaluate(`(async () => {
+		const out = {};
+		for (const impl of ["webcrypto", "noble"]) {
+			if (!await festaGate.verify(`+"`"+t1+"`"+`, impl)) throw new Error(impl + " refused the real token");
+			if (await festaGate.verify(`+"`"+forged+"`"+`, impl)) throw new Error(impl + " accepted the forged token");
+			const n = 200, t0 = performance.now();
+			for (let i = 0; i < n; i++) await festaGate.verify(`+"`"+t1+"`"+`, impl);
+			out[impl] = (performance.now() - t0) / n;
+		}
+		return out;
+	})()`, &perTicket, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	t.Logf("in-browser verification per ticket: WebCrypto %.3f ms, @noble/ed25519 %.3f ms", perTicket["webcrypto"], perTicket["noble"])
+
+	// The network returns: the queue drains and the duplicate shows.
+	run(
+		network.EmulateNetworkConditions(false, 0, -1, -1),
+		chromedp.WaitVisible(`#gate-net[data-online="true"]`),
+		chromedp.Poll(`document.getElementById("gate-queue").textContent === "0"`, nil),
+		chromedp.WaitVisible(`#gate-duplicates li[data-duplicate-seat="D2"]`),
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+	)
+	save(t, ctx, "gate-duplicate-phone.png")
+	if n := app.Count(t, `SELECT count(*) FROM scan_log WHERE offline`); n != 4 {
+		t.Errorf("%d offline scans synced, want 4", n)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins c JOIN tickets t ON t.id = c.ticket_id JOIN seats s ON s.id = t.seat_id WHERE s.label = 'D1' AND c.gate = '정문'`); n != 1 {
+		t.Error("the offline admission was not recorded at its door")
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log WHERE local_result = 'admitted' AND result = 'already-used'`); n != 1 {
+		t.Errorf("%d duplicates recorded, want 1", n)
 	}
 }

@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -142,8 +144,13 @@ func (h *Handler) scanTicket(c echo.Context) error {
 	if nonce != "" && !nonceRE.MatchString(nonce) {
 		return fail(http.StatusBadRequest, "gate.err_nonce")
 	}
+	scannedAt, local, err := readOfflineScan(c, nonce)
+	if err != nil {
+		return err
+	}
 	staff, _ := h.staff(c)
-	sc := db.Scan{Performance: d.Performance, Gate: d.Gate, StaffID: staff.ID, Token: token, Nonce: nonce}
+	sc := db.Scan{Performance: d.Performance, Gate: d.Gate, StaffID: staff.ID, Token: token, Nonce: nonce,
+		ScannedAt: scannedAt, Local: local}
 	if claims, err := h.tickets.Verify(token); err != nil {
 		sc.Reason = db.ReasonBadToken
 	} else {
@@ -159,6 +166,24 @@ func (h *Handler) scanTicket(c echo.Context) error {
 	return h.renderVerdict(c, d, v)
 }
 
+// readOfflineScan reads what a door that was offline adds to a scan it
+// syncs: when it scanned (scanned_at, RFC 3339) and the verdict it gave on
+// its own (local). Both need a nonce, so a sync sent twice counts once.
+func readOfflineScan(c echo.Context, nonce string) (time.Time, string, error) {
+	at, local := c.FormValue("scanned_at"), c.FormValue("local")
+	if at == "" && local == "" {
+		return time.Time{}, "", nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil || nonce == "" || !slices.Contains(verdicts, local) {
+		return time.Time{}, "", fail(http.StatusBadRequest, "gate.err_offline")
+	}
+	return t, local, nil
+}
+
+// verdicts are the CONTRACT's data-result values.
+var verdicts = []string{db.Admitted, db.AlreadyUsed, db.Invalid, db.Cancelled, db.WrongPerformance}
+
 // verdictJSON is the scanner script's view of a verdict; html is the
 // verdict as the page would draw it, so the script need not.
 type verdictJSON struct {
@@ -173,6 +198,7 @@ type verdictJSON struct {
 	FirstGate        string `json:"first_gate,omitempty"`
 	GateCount        int    `json:"gate_count"`
 	Replayed         bool   `json:"replayed"`
+	Duplicate        bool   `json:"duplicate"`
 	HTML             string `json:"html"`
 }
 
@@ -191,7 +217,7 @@ func (h *Handler) renderVerdict(c echo.Context, d door, v db.Verdict) error {
 		out := verdictJSON{
 			Result: v.Result, Reason: v.Reason, Seat: v.SeatLabel, StudentNo: v.StudentNo, StudentName: v.StudentName,
 			Performance: v.PerformanceSlug, PerformanceTitle: v.PerformanceTitle, FirstGate: v.FirstGate,
-			GateCount: v.GateCount, Replayed: v.Replayed, HTML: buf.String(),
+			GateCount: v.GateCount, Replayed: v.Replayed, Duplicate: v.Duplicate, HTML: buf.String(),
 		}
 		if !v.FirstAt.IsZero() {
 			out.FirstAt = v.FirstAt.UTC().Format(time.RFC3339Nano)
@@ -237,6 +263,94 @@ func (h *Handler) lookupTickets(c echo.Context) error {
 		return h.render(c, http.StatusOK, components.GateLookup(v))
 	}
 	return h.renderGate(c, d, components.GateView{Lookup: &v})
+}
+
+// offlineJSON is what a door keeps to go on working offline: the public
+// keys to verify tokens with, the performance's tickets and their state,
+// the titles that name the right performance for another one's ticket,
+// and the duplicates found so far.
+type offlineJSON struct {
+	Performance string                   `json:"performance"`
+	Titles      map[string]string        `json:"titles"`
+	Keys        map[string]string        `json:"keys"` // key id → base64url of the raw Ed25519 public key
+	Tickets     map[string]offlineTicket `json:"tickets"`
+	Duplicates  []offlineDuplicate       `json:"duplicates"`
+	GateCount   int                      `json:"gate_count"`
+	At          string                   `json:"at"`
+}
+
+// offlineTicket holds what the admit verdict shows, no more.
+type offlineTicket struct {
+	Seat      string `json:"seat"`
+	Name      string `json:"name"`
+	No        string `json:"no"`
+	Cancelled bool   `json:"cancelled,omitempty"`
+	In        string `json:"in,omitempty"` // when it got in, RFC 3339
+	Gate      string `json:"gate,omitempty"`
+}
+
+type offlineDuplicate struct {
+	Seat      string `json:"seat"`
+	Name      string `json:"name"`
+	FirstAt   string `json:"first_at"`
+	FirstGate string `json:"first_gate"`
+	At        string `json:"at"`
+	Gate      string `json:"gate"`
+}
+
+// offlineData is GET /gate/offline: everything a door needs to admit,
+// refuse and show verdicts while the network is down. The scanner script
+// fetches it when the page opens and every half minute after.
+func (h *Handler) offlineData(c echo.Context) error {
+	ctx := c.Request().Context()
+	noStore(c)
+	d, ok := readDoor(c)
+	if !ok {
+		return fail(http.StatusUnprocessableEntity, "gate.err_gate")
+	}
+	ev, err := h.store.FirstEvent(ctx)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	perfs, err := h.store.EventPerformances(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	out := offlineJSON{Performance: d.Performance, Titles: map[string]string{}, Keys: map[string]string{},
+		Tickets: map[string]offlineTicket{}, Duplicates: []offlineDuplicate{}, At: h.now().UTC().Format(time.RFC3339Nano)}
+	for _, p := range perfs {
+		out.Titles[p.Slug] = p.Title
+	}
+	if _, ok := out.Titles[d.Performance]; !ok {
+		return fail(http.StatusNotFound, "gate.err_performance")
+	}
+	for id, pub := range h.tickets.PublicKeys() {
+		out.Keys[id] = base64.RawURLEncoding.EncodeToString(pub)
+	}
+	list, err := h.store.OfflineTickets(ctx, d.Performance)
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		o := offlineTicket{Seat: t.SeatLabel, Name: t.StudentName, No: t.StudentNo, Cancelled: t.Cancelled, Gate: t.CheckedGate}
+		if t.CheckedInAt != nil {
+			o.In = t.CheckedInAt.UTC().Format(time.RFC3339Nano)
+			if t.CheckedGate == d.Gate {
+				out.GateCount++
+			}
+		}
+		out.Tickets[t.ID] = o
+	}
+	dups, err := h.store.Duplicates(ctx, d.Performance)
+	if err != nil {
+		return err
+	}
+	for _, dp := range dups {
+		out.Duplicates = append(out.Duplicates, offlineDuplicate{Seat: dp.SeatLabel, Name: dp.StudentName,
+			FirstAt: dp.FirstAt.UTC().Format(time.RFC3339Nano), FirstGate: dp.FirstGate,
+			At: dp.At.UTC().Format(time.RFC3339Nano), Gate: dp.Gate})
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // wantsJSON reports whether the client asked for JSON (the scanner script).

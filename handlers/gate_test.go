@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,6 +72,7 @@ type gateVerdict struct {
 	FirstGate        string `json:"first_gate"`
 	GateCount        int    `json:"gate_count"`
 	Replayed         bool   `json:"replayed"`
+	Duplicate        bool   `json:"duplicate"`
 	HTML             string `json:"html"`
 }
 
@@ -396,6 +398,108 @@ func TestGateConcurrentScansAdmitOnce(t *testing.T) {
 
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+// The offline door's list, and its sync: a queued scan sent twice is
+// applied once; a ticket admitted offline at two doors is reported as a
+// duplicate to both (in the list every door refreshes).
+func TestGateOfflineListAndSync(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	id, token := gateTicket(t, app, "10101", "opening", "K4")
+	north, south := gateStaff(t, app, "gate"), gateStaff(t, app, "council")
+	offline := func(c *apptest.Client, gate string) (list struct {
+		Performance string            `json:"performance"`
+		Titles      map[string]string `json:"titles"`
+		Keys        map[string]string `json:"keys"`
+		Tickets     map[string]struct {
+			Seat, Name, No, In, Gate string
+			Cancelled                bool
+		} `json:"tickets"`
+		Duplicates []struct {
+			Seat      string `json:"seat"`
+			FirstGate string `json:"first_gate"`
+			Gate      string `json:"gate"`
+		} `json:"duplicates"`
+		GateCount int `json:"gate_count"`
+	}) {
+		t.Helper()
+		req := mustRequest(t, http.MethodGet, app.URL+"/gate/offline?performance=opening&gate="+url.QueryEscape(gate))
+		req.Header.Set("Accept", "application/json")
+		resp, body := c.Do(req)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "no-store") {
+			t.Fatalf("GET /gate/offline: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		if err := json.Unmarshal([]byte(body), &list); err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	list := offline(north, "north")
+	for kid, pub := range app.Ring.PublicKeys() {
+		if list.Keys[kid] != base64.RawURLEncoding.EncodeToString(pub) {
+			t.Errorf("key %s: %q", kid, list.Keys[kid])
+		}
+	}
+	if tk := list.Tickets[id]; tk.Seat != "K4" || tk.No != "10101" || tk.Name == "" || tk.In != "" || tk.Cancelled {
+		t.Errorf("the list's ticket: %+v", tk)
+	}
+	if list.Titles["night"] != "밤 공연 Night Concert" {
+		t.Errorf("titles: %v", list.Titles)
+	}
+
+	// North admitted it offline a minute ago; its sync is sent twice.
+	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	sync := url.Values{"nonce": {"north-sync-0000000001"}, "scanned_at": {at}, "local": {"admitted"}}
+	for i := range 2 {
+		v := gateScanJSON(t, app, north, "north", token, sync)
+		if v.Result != "admitted" || v.Duplicate || v.Replayed != (i == 1) {
+			t.Errorf("north sync %d: %+v", i, v)
+		}
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log WHERE offline`); n != 1 {
+		t.Errorf("%d offline scans logged, want 1", n)
+	}
+	// South admitted the same ticket offline too: a duplicate.
+	v := gateScanJSON(t, app, south, "south", token, url.Values{"nonce": {"south-sync-0000000001"}, "scanned_at": {at}, "local": {"admitted"}})
+	if v.Result != "already-used" || !v.Duplicate || v.FirstGate != "north" {
+		t.Errorf("south sync: %+v", v)
+	}
+	for _, door := range []struct {
+		c    *apptest.Client
+		gate string
+	}{{north, "north"}, {south, "south"}} {
+		l := offline(door.c, door.gate)
+		if len(l.Duplicates) != 1 || l.Duplicates[0].Seat != "K4" || l.Duplicates[0].FirstGate != "north" || l.Duplicates[0].Gate != "south" {
+			t.Errorf("%s's list does not report the duplicate: %+v", door.gate, l.Duplicates)
+		}
+		if tk := l.Tickets[id]; tk.In == "" || tk.Gate != "north" {
+			t.Errorf("%s's list does not show the ticket in: %+v", door.gate, tk)
+		}
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins`); n != 1 {
+		t.Errorf("%d check-ins", n)
+	}
+
+	// Offline details need a nonce and make sense, else nothing is logged.
+	before := app.Count(t, `SELECT count(*) FROM scan_log`)
+	for _, bad := range []url.Values{
+		{"scanned_at": {at}, "local": {"admitted"}},
+		{"nonce": {"bad-offline-000000001"}, "scanned_at": {"yesterday"}, "local": {"admitted"}},
+		{"nonce": {"bad-offline-000000002"}, "scanned_at": {at}, "local": {"welcome"}},
+	} {
+		if resp, _ := north.Do(gateScanRequest(app, north, "north", token, bad)); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%v: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	if app.Count(t, `SELECT count(*) FROM scan_log`) != before {
+		t.Error("a malformed offline scan was logged")
+	}
+	// Students do not get the list.
+	st := app.NewClient(t)
+	st.SignIn("10102")
+	if resp, _ := st.Do(mustRequest(t, http.MethodGet, app.URL+"/gate/offline?performance=opening&gate=north")); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("student GET /gate/offline: %d", resp.StatusCode)
+	}
 }
 
 // gateBench is a hall of tickets and ten signed-in doors, for the

@@ -40,4 +40,5 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/gate", h.showGate, gate)
 	e.POST("/gate/scan", h.scanTicket, gate)
 	e.GET("/gate/lookup", h.lookupTickets, gate)
+	e.GET("/gate/offline", h.offlineData, gate)
 }

@@ -28,9 +28,17 @@ CREATE TABLE scan_log (
     -- bounded like tickets.Ring.Verify's input.
     token          text NOT NULL DEFAULT '' CHECK (length(token) <= 512),
     nonce          text UNIQUE CHECK (nonce ~ '^[A-Za-z0-9_-]{16,64}$'),
-    offline        boolean NOT NULL DEFAULT false
+    offline        boolean NOT NULL DEFAULT false,
+    -- local_result is the verdict an offline door gave on its own, from
+    -- its downloaded list. A door that admitted a ticket the database had
+    -- already let in elsewhere (local admitted, result already-used) let
+    -- one ticket in twice: a duplicate, reported to every door and the
+    -- council.
+    local_result   text CHECK (local_result IN ('admitted', 'already-used', 'invalid', 'cancelled', 'wrong-performance'))
 );
 CREATE INDEX scan_log_performance ON scan_log (performance_id, at);
+CREATE INDEX scan_log_duplicates ON scan_log (performance_id)
+    WHERE local_result = 'admitted' AND result = 'already-used';
 CREATE INDEX scan_log_ticket ON scan_log (ticket_id) WHERE ticket_id IS NOT NULL;
 -- Counting a door's admissions is part of every scan's answer.
 CREATE INDEX check_ins_gate ON check_ins (gate, ticket_id);
@@ -73,7 +81,8 @@ CREATE TRIGGER tickets_used_stays BEFORE UPDATE OF status ON tickets
 -- signature Go has verified, or NULL with p_reason saying why it was
 -- refused; p_token is the text scanned. p_nonce (or NULL) names the scan
 -- for an idempotent resend; p_scanned_at (or NULL for now) is when an
--- offline door scanned it, and marks the scan as offline.
+-- offline door scanned it, and marks the scan as offline; p_local (or
+-- NULL) is the verdict that door gave on its own.
 --
 -- r_result is one of the verdicts, or no_performance (nothing written).
 -- The checks go in this order: invalid (bad token, unknown ticket, a token
@@ -90,7 +99,7 @@ CREATE TRIGGER tickets_used_stays BEFORE UPDATE OF status ON tickets
 -- check-in, and ON CONFLICT waits for the winner to commit, so the
 -- statement after it reads the winning row.
 CREATE FUNCTION festa_scan(p_performance text, p_gate text, p_staff bigint, p_ticket uuid, p_token text,
-    p_reason text, p_nonce text, p_scanned_at timestamptz,
+    p_reason text, p_nonce text, p_scanned_at timestamptz, p_local text,
     OUT r_result text, OUT r_reason text, OUT r_seat text, OUT r_student_no text, OUT r_student_name text,
     OUT r_performance_slug text, OUT r_performance_title text, OUT r_first_at timestamptz,
     OUT r_first_gate text, OUT r_gate_count int, OUT r_replayed boolean)
@@ -160,9 +169,10 @@ BEGIN
                 r_reason := 'checked_in';
             END IF;
         END IF;
-        INSERT INTO scan_log (scanned_at, performance_id, ticket_id, gate, staff_id, result, reason, token, nonce, offline)
+        INSERT INTO scan_log (scanned_at, performance_id, ticket_id, gate, staff_id, result, reason, token, nonce, offline,
+                              local_result)
         VALUES (at, perf, p_ticket, p_gate, p_staff, r_result, r_reason, left(coalesce(p_token, ''), 512), p_nonce,
-                p_scanned_at IS NOT NULL);
+                p_scanned_at IS NOT NULL, p_local);
     END IF;
     -- What the verdict shows. An invalid scan shows nothing of the ticket.
     IF known AND r_result <> 'invalid' THEN

@@ -138,36 +138,69 @@
   });
 
   // ---------------------------------------------------------------- scan
+  //
+  // Every scan carries a fresh nonce. Online, the server decides. When the
+  // network is down, or the server has not answered within ONLINE_WAIT_MS,
+  // this device decides from its downloaded list (see "offline" below) and
+  // queues the scan, with the same nonce, to send when the network is
+  // back: a scan whose first request did arrive after all is then applied
+  // once, not twice.
+
+  var ONLINE_WAIT_MS = 2500;
+
+  function signIn() {
+    location.href = "/staff/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  // post sends a scan and resolves to the server's JSON verdict; it rejects
+  // with .status and .html when the server refused, with neither when the
+  // network failed.
+  function post(fields, signal) {
+    var body = new URLSearchParams({ performance: performance, gate: gate });
+    Object.keys(fields).forEach(function (k) { body.set(k, fields[k]); });
+    return fetch("/gate/scan", {
+      method: "POST",
+      body: body,
+      signal: signal,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrf }
+    }).then(function (r) {
+      if (r.ok) return r.json();
+      return r.text().then(function (html) {
+        var e = new Error("HTTP " + r.status);
+        e.status = r.status;
+        e.html = html;
+        throw e;
+      });
+    });
+  }
 
   function scan(token) {
     token = (token || "").trim();
     if (!token) return Promise.resolve();
-    var body = new URLSearchParams({ performance: performance, gate: gate, token: token });
-    return fetch("/gate/scan", {
-      method: "POST",
-      body: body,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf }
-    }).then(function (r) {
-      if (r.status === 401) {
-        // The session ended: sign in again and come back here.
-        location.href = "/staff/login?next=" + encodeURIComponent(location.pathname + location.search);
-        return;
-      }
-      if (!r.ok) return r.text().then(function (html) { failed(html); });
-      return r.json().then(function (v) {
-        if (count && typeof v.gate_count === "number") count.textContent = String(v.gate_count);
-        show(v.html, v.result);
-      });
-    }, function () {
-      failed("");
+    var nonce = newNonce();
+    if (!navigator.onLine) return scanOffline(token, nonce);
+    var ctl = new AbortController();
+    var wait = setTimeout(function () { ctl.abort(); }, ONLINE_WAIT_MS);
+    return post({ token: token, nonce: nonce }, ctl.signal).then(function (v) {
+      clearTimeout(wait);
+      setOnline(true);
+      if (typeof v.gate_count === "number") setCount(v.gate_count);
+      show(v.html, v.result);
+      sync();
+    }, function (e) {
+      clearTimeout(wait);
+      if (e.status === 401) return signIn();
+      if (e.status) return failed(e.html);
+      setOnline(false);
+      return scanOffline(token, nonce);
     });
   }
 
   // failed shows a refusal the server explained (its error page's message)
   // or, with no answer at all, the page's own words for it.
-  function failed(html) {
-    var msg = "";
+  function failed(html, text) {
+    var msg = text || "";
     if (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var h = doc.querySelector('[role="alert"] h1, [role="alert"]');
@@ -198,6 +231,323 @@
         .then(function (html) { lookupResults.innerHTML = html; }, function () { failed(""); });
     }
   });
+
+  // ------------------------------------------------------------- offline
+  //
+  // The door keeps what it needs to decide alone (GET /gate/offline): the
+  // ticket-signing public keys, every ticket of the performance with its
+  // state, the performances' titles and the duplicates found so far,
+  // refreshed every LIST_MS and kept in localStorage, so a reload without
+  // network still has it. Offline it verifies a token's Ed25519 signature
+  // in the browser exactly as tickets.Ring.Verify does (any changed byte
+  // fails), refuses what the list says is cancelled or already in (or what
+  // this device let in), admits the rest, and queues every scan with its
+  // nonce and local verdict for POST /gate/scan once the network is back.
+  // A ticket this door admitted that the server had already let in
+  // elsewhere comes back as a duplicate, shown to every door.
+
+  var LIST_MS = 30000, SYNC_MS = 5000;
+  var listKey = "festa.gate.list." + performance;
+  var queueKey = "festa.gate.queue." + performance + "." + gate;
+  var localKey = "festa.gate.local." + performance;
+  var net = document.getElementById("gate-net");
+  var queueLen = document.getElementById("gate-queue");
+  var dupBox = document.getElementById("gate-duplicates");
+  var dupList = document.getElementById("gate-duplicates-list");
+
+  function load(key, fallback) {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "null") || fallback;
+    } catch (e) {
+      return fallback;
+    }
+  }
+  function keep(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) {
+      // A full disk loses the copy, not the scan in memory.
+    }
+  }
+  var list = load(listKey, null);
+  var queue = load(queueKey, []);
+  var localIn = load(localKey, {}); // ticket id → {at, gate}: let in here while offline
+
+  function setCount(n) { count.textContent = String(n); }
+  function setOnline(on) {
+    net.dataset.online = on ? "true" : "false";
+  }
+  function showQueue() {
+    queueLen.textContent = String(queue.length);
+  }
+  function newNonce() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return b64encode(b);
+  }
+
+  function refreshList() {
+    return fetch("/gate/offline?" + new URLSearchParams({ performance: performance, gate: gate }), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (l) {
+      list = l;
+      keys = {};
+      keep(listKey, l);
+      setOnline(true);
+      showDuplicates();
+      root.dataset.listAt = l.at;
+      // Without WebCrypto's Ed25519 the fallback must be here before the
+      // network goes.
+      var first = Object.keys(l.keys)[0];
+      if (first) hasWebCrypto(b64decode(l.keys[first])).then(function (ok) { if (!ok) loadNoble(); });
+    }, function () { /* keep the last list */ });
+  }
+
+  function kst(iso) {
+    return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Asia/Seoul", hour12: false });
+  }
+
+  function showDuplicates() {
+    var dups = (list && list.duplicates) || [];
+    dupBox.hidden = dups.length === 0;
+    dupList.textContent = "";
+    dups.forEach(function (d) {
+      var li = document.createElement("li");
+      li.dataset.duplicateSeat = d.seat;
+      li.textContent = fill(dupList.dataset.format, {
+        seat: d.seat, name: d.name, first_gate: d.first_gate, first_time: kst(d.first_at), gate: d.gate, time: kst(d.at)
+      });
+      dupList.appendChild(li);
+    });
+  }
+
+  function fill(format, values, escape) {
+    return format.replace(/\{(\w+)\}/g, function (m, k) {
+      if (!(k in values)) return m;
+      var v = String(values[k] == null ? "" : values[k]);
+      return escape ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;") : v;
+    });
+  }
+
+  // ---- the token, read exactly as tickets.Ring.Verify reads it
+
+  function b64encode(bytes) {
+    var bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  // b64decode accepts only the canonical unpadded base64url spelling, as
+  // the server does: another spelling of the same bytes is a changed token.
+  function b64decode(s) {
+    if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
+    var std = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (std.length % 4) std += "=";
+    var bin;
+    try {
+      bin = atob(std);
+    } catch (e) {
+      return null;
+    }
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return b64encode(out) === s ? out : null;
+  }
+
+  // parseToken splits F1.{keyid}.{payload}.{signature}; the signature
+  // covers every byte before the last dot.
+  function parseToken(token) {
+    if (token.length > 512 || token.slice(0, 3) !== "F1.") return null;
+    var parts = token.slice(3).split(".");
+    if (parts.length !== 3 || parts[2].length !== 86) return null;
+    var payload = b64decode(parts[1]), sig = b64decode(parts[2]);
+    if (!payload || !sig || sig.length !== 64) return null;
+    return {
+      keyId: parts[0], payload: payload, sig: sig,
+      signed: new TextEncoder().encode(token.slice(0, token.length - parts[2].length - 1))
+    };
+  }
+
+  // decodePayload is tickets.decodePayload: version 1, the 16-byte id,
+  // length-prefixed slug and seat, the issue time; nothing else.
+  function decodePayload(b) {
+    if (b.length < 17 || b[0] !== 1) return null;
+    var id = Array.prototype.map.call(b.subarray(1, 17), function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    if (/^0+$/.test(id)) return null;
+    var at = 17;
+    function field(max, ok) {
+      if (at >= b.length) return null;
+      var n = b[at], s = "";
+      if (n < 1 || n > max || at + 1 + n > b.length) return null;
+      for (var i = at + 1; i <= at + n; i++) {
+        var c = String.fromCharCode(b[i]);
+        if (!ok.test(c)) return null;
+        s += c;
+      }
+      at += 1 + n;
+      return s;
+    }
+    var perf = field(64, /[a-z0-9-]/), seat = perf && field(8, /[A-Z0-9]/);
+    if (!seat || b.length - at !== 8) return null;
+    var secs = 0;
+    for (var k = at; k < at + 8; k++) secs = secs * 256 + b[k];
+    if (secs < 1 || secs > 253402300799) return null;
+    return {
+      id: id.slice(0, 8) + "-" + id.slice(8, 12) + "-" + id.slice(12, 16) + "-" + id.slice(16, 20) + "-" + id.slice(20),
+      performance: perf, seat: seat
+    };
+  }
+
+  // Signatures are checked with WebCrypto's Ed25519 where the browser has
+  // it, else with the vendored @noble/ed25519 (loaded only then).
+  var keys = {}, webCrypto = null, noble = null;
+  function webCryptoKey(id, raw) {
+    if (!keys[id]) keys[id] = crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+    return keys[id];
+  }
+  function hasWebCrypto(raw) {
+    if (webCrypto === null) {
+      webCrypto = crypto.subtle
+        ? crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]).then(function () { return true; }, function () { return false; })
+        : Promise.resolve(false);
+    }
+    return webCrypto;
+  }
+  function verifySignature(p, raw, impl) {
+    var which = impl ? Promise.resolve(impl === "webcrypto") : hasWebCrypto(raw);
+    return which.then(function (useWebCrypto) {
+      if (useWebCrypto) {
+        return webCryptoKey(p.keyId, raw).then(function (k) {
+          return crypto.subtle.verify({ name: "Ed25519" }, k, p.sig, p.signed);
+        });
+      }
+      return loadNoble().then(function (ed) { return ed.verifyAsync(p.sig, p.signed, raw, { zip215: false }); });
+    }).catch(function () { return false; });
+  }
+
+  function loadNoble() {
+    if (!noble) {
+      noble = import(root.dataset.noble);
+      noble.catch(function () { noble = null; });
+    }
+    return noble;
+  }
+
+  // verifyToken resolves to the token's claims, or null for any token the
+  // server would call invalid.
+  function verifyToken(token, impl) {
+    var p = parseToken(token);
+    var raw = p && list && list.keys[p.keyId] && b64decode(list.keys[p.keyId]);
+    if (!p || !raw) return Promise.resolve(null);
+    return verifySignature(p, raw, impl).then(function (ok) { return ok ? decodePayload(p.payload) : null; });
+  }
+
+  // localVerdict decides as festa_scan would, from the list and what this
+  // device let in, and records an admission.
+  function localVerdict(token) {
+    return verifyToken(token).then(function (c) {
+      if (!c) return { result: "invalid" };
+      var t = list.tickets[c.id];
+      var v = { seat: t ? t.seat : c.seat, name: t ? t.name : "", no: t ? t.no : "" };
+      var mine = localIn[c.id];
+      if (c.performance !== performance) {
+        v.result = "wrong-performance";
+        v.title = list.titles[c.performance] || c.performance;
+      } else if (t && t.cancelled) {
+        v.result = "cancelled";
+      } else if ((t && t.in) || mine) {
+        v.result = "already-used";
+        v.first_at = t && t.in ? t.in : mine.at;
+        v.first_gate = t && t.in ? t.gate : mine.gate;
+      } else {
+        v.result = "admitted";
+        localIn[c.id] = { at: new Date().toISOString(), gate: gate };
+        keep(localKey, localIn);
+      }
+      return v;
+    });
+  }
+
+  function classText(no) {
+    if (!/^[0-9]{5}$/.test(no || "")) return "";
+    return fill(root.dataset.classFormat, {
+      grade: no[0], class: String(parseInt(no.slice(1, 3), 10)), number: String(parseInt(no.slice(3), 10)), no: no
+    });
+  }
+
+  function renderLocal(v) {
+    var tpl = document.querySelector('template[data-verdict-template="' + v.result + '"]');
+    return fill(tpl.innerHTML, {
+      seat: v.seat, name: v.name, class: classText(v.no), title: v.title,
+      gate: v.first_gate, time: v.first_at ? kst(v.first_at) : ""
+    }, true);
+  }
+
+  function scanOffline(token, nonce) {
+    if (!list) {
+      failed("", root.dataset.msgNoList);
+      return Promise.resolve();
+    }
+    return localVerdict(token).then(function (v) {
+      queue.push({ nonce: nonce, token: token, scanned_at: new Date().toISOString(), local: v.result });
+      keep(queueKey, queue);
+      showQueue();
+      if (v.result === "admitted") setCount(parseInt(count.textContent, 10) + 1);
+      show(renderLocal(v), v.result);
+    });
+  }
+
+  // sync sends the queue, oldest first, one scan at a time. A scan the
+  // server refuses outright (a malformed one) is dropped rather than
+  // blocking the rest; a network failure leaves it for the next round.
+  var syncing = false;
+  function sync() {
+    if (syncing || !queue.length || !navigator.onLine) return;
+    syncing = true;
+    var item = queue[0];
+    post({ token: item.token, nonce: item.nonce, scanned_at: item.scanned_at, local: item.local }).then(function (v) {
+      setOnline(true);
+      return v;
+    }, function (e) {
+      if (e.status === 401) {
+        syncing = false;
+        return signIn();
+      }
+      if (!e.status || e.status >= 500) throw e;
+      return null;
+    }).then(function (v) {
+      queue.shift();
+      keep(queueKey, queue);
+      showQueue();
+      if (v && typeof v.gate_count === "number") setCount(v.gate_count);
+      if (v && v.duplicate) {
+        failed("", root.dataset.msgDuplicate);
+        refreshList();
+      }
+      syncing = false;
+      sync();
+    }, function () {
+      syncing = false;
+      setOnline(false);
+    });
+  }
+
+  net.hidden = false;
+  showQueue();
+  showDuplicates();
+  if (!navigator.onLine) setOnline(false);
+  window.addEventListener("online", function () {
+    setOnline(true);
+    sync();
+    refreshList();
+  });
+  window.addEventListener("offline", function () { setOnline(false); });
+  refreshList().then(sync);
+  setInterval(refreshList, LIST_MS);
+  setInterval(sync, SYNC_MS);
 
   // -------------------------------------------------------------- camera
   //
@@ -340,5 +690,11 @@
   focusScanner();
 
   // The scanner's own interface for the camera and offline parts, and tests.
-  window.festaGate = { scan: scan, ready: ready };
+  // The scanner's interface for tests: scan a token, dismiss a verdict,
+  // verify a token in the browser with a chosen implementation
+  // ("webcrypto" or "noble"), and sync the queue now.
+  window.festaGate = {
+    scan: scan, ready: ready, sync: sync,
+    verify: function (token, impl) { return verifyToken(token, impl); }
+  };
 })();
