@@ -316,41 +316,46 @@ func (h *Handler) offlineData(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := offlineJSON{Performance: d.Performance, Titles: map[string]string{}, Keys: map[string]string{},
-		Tickets: map[string]offlineTicket{}, Duplicates: []offlineDuplicate{}, At: h.now().UTC().Format(time.RFC3339Nano)}
-	for _, p := range perfs {
-		out.Titles[p.Slug] = p.Title
-	}
-	if _, ok := out.Titles[d.Performance]; !ok {
+	if !slices.ContainsFunc(perfs, func(p db.PerformanceWithOccupancy) bool { return p.Slug == d.Performance }) {
 		return fail(http.StatusNotFound, "gate.err_performance")
-	}
-	for id, pub := range h.tickets.PublicKeys() {
-		out.Keys[id] = base64.RawURLEncoding.EncodeToString(pub)
 	}
 	list, err := h.store.OfflineTickets(ctx, d.Performance)
 	if err != nil {
 		return err
 	}
+	dups, err := h.store.Duplicates(ctx, d.Performance)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.offlineView(d, perfs, list, dups))
+}
+
+// offlineView lays out what offlineData fetched, times in UTC RFC 3339.
+func (h *Handler) offlineView(d door, perfs []db.PerformanceWithOccupancy, list []db.OfflineTicket, dups []db.Duplicate) offlineJSON {
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	out := offlineJSON{Performance: d.Performance, Titles: map[string]string{}, Keys: map[string]string{},
+		Tickets: map[string]offlineTicket{}, Duplicates: []offlineDuplicate{}, At: stamp(h.now())}
+	for _, p := range perfs {
+		out.Titles[p.Slug] = p.Title
+	}
+	for id, pub := range h.tickets.PublicKeys() {
+		out.Keys[id] = base64.RawURLEncoding.EncodeToString(pub)
+	}
 	for _, t := range list {
 		o := offlineTicket{Seat: t.SeatLabel, Name: t.StudentName, No: t.StudentNo, Cancelled: t.Cancelled, Gate: t.CheckedGate}
 		if t.CheckedInAt != nil {
-			o.In = t.CheckedInAt.UTC().Format(time.RFC3339Nano)
+			o.In = stamp(*t.CheckedInAt)
 			if t.CheckedGate == d.Gate {
 				out.GateCount++
 			}
 		}
 		out.Tickets[t.ID] = o
 	}
-	dups, err := h.store.Duplicates(ctx, d.Performance)
-	if err != nil {
-		return err
-	}
 	for _, dp := range dups {
 		out.Duplicates = append(out.Duplicates, offlineDuplicate{Seat: dp.SeatLabel, Name: dp.StudentName,
-			FirstAt: dp.FirstAt.UTC().Format(time.RFC3339Nano), FirstGate: dp.FirstGate,
-			At: dp.At.UTC().Format(time.RFC3339Nano), Gate: dp.Gate})
+			FirstAt: stamp(dp.FirstAt), FirstGate: dp.FirstGate, At: stamp(dp.At), Gate: dp.Gate})
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 // wantsJSON reports whether the client asked for JSON (the scanner script).

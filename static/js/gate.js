@@ -297,6 +297,8 @@
       list = l;
       keys = {};
       keep(listKey, l);
+      // The server's count, plus this door's admissions still queued.
+      setCount(l.gate_count + queue.filter(function (q) { return q.local === "admitted"; }).length);
       setOnline(true);
       showDuplicates();
       root.dataset.listAt = l.at;
