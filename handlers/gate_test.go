@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"festa/apptest"
 	"festa/db"
@@ -635,11 +638,62 @@ func BenchmarkGateScan(b *testing.B) {
 	reportLatency(b, latency, elapsed)
 }
 
-// BenchmarkGateScanPaced is the issue's load without the viewers: 10 doors
-// each scanning 3 tickets a second, for b.N seconds, every door on its own
-// steady clock. It reports the latency a door sees at that pace.
+// watch opens n live seat-map viewers of the opening performance, each as
+// a page drawn at the current version would open it, reading (and
+// dropping) whatever the server pushes until the benchmark ends.
+func (g *gateBench) watch(b *testing.B, n int) {
+	var version int64
+	g.app.Store.Pool.QueryRow(b.Context(), `SELECT version FROM performances WHERE slug = 'opening'`).Scan(&version)
+	url := "ws" + strings.TrimPrefix(g.app.URL, "http") + fmt.Sprintf("/ws/p/opening?v=%d&t=%d", version, time.Now().Unix())
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, _, err := websocket.Dial(b.Context(), url, &websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			b.Cleanup(func() { c.CloseNow() })
+			go func() {
+				for {
+					if _, _, err := c.Read(context.Background()); err != nil {
+						return
+					}
+				}
+			}()
+		})
+	}
+	wg.Wait()
+	// The viewers are counted once the hub has them; wait for all.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mfs, _ := g.app.Registry.Gather()
+		live := 0.0
+		for _, mf := range mfs {
+			if mf.GetName() == "festa_live_viewers" {
+				for _, m := range mf.GetMetric() {
+					live += m.GetGauge().GetValue()
+				}
+			}
+		}
+		if live >= float64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%v of %d viewers connected", live, n)
+		}
+	}
+}
+
+// BenchmarkGateScanPaced is the issue's load: 10 doors each scanning 3
+// tickets a second, every door on its own steady clock, for b.N seconds,
+// while 2,000 viewers keep the live seat map open. It reports the latency
+// a door sees at that pace.
 func BenchmarkGateScanPaced(b *testing.B) {
 	g := newGateBench(b)
+	g.watch(b, 2000)
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
