@@ -215,7 +215,11 @@
 
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (form.id === "scan-form") {
+    if (form.getAttribute("action") === "/staff/logout") {
+      // The list names every ticket holder: it leaves the device with the
+      // staff member. Queued scans stay, to be sent by the next one.
+      try { localStorage.removeItem(listKey); } catch (err) { /* nothing kept */ }
+    } else if (form.id === "scan-form") {
       e.preventDefault();
       var token = input.value;
       input.value = "";
