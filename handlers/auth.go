@@ -134,6 +134,7 @@ func (h *Handler) logout(c echo.Context) error {
 	if err := h.sessions.Destroy(c.Request().Context()); err != nil {
 		return err
 	}
+	clearSiteData(c)
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
@@ -256,6 +257,7 @@ func (h *Handler) staffLogout(c echo.Context) error {
 	if err := h.sessions.Destroy(c.Request().Context()); err != nil {
 		return err
 	}
+	clearSiteData(c)
 	return c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 

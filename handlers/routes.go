@@ -10,6 +10,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/metrics", h.serveMetrics())
 	e.GET("/static/*", h.serveStatic())
 
+	// The installable app and offline tickets (pwa.go).
+	e.GET("/sw.js", h.serveServiceWorker)
+	e.GET("/manifest.webmanifest", h.serveManifest)
+	e.GET("/favicon.ico", h.serveFavicon)
+
 	// Sign-in (auth.go).
 	e.GET("/login", h.showLogin)
 	e.POST("/login", h.login)

@@ -1,11 +1,13 @@
 // Package static embeds festa's browser files (vendored htmx and its
-// WebSocket extension, the built Tailwind CSS, festa.js and the Pretendard
-// web font) and serves them under content-hashed names, so browsers may
-// cache every file for a year and a deploy is picked up by the next page.
+// WebSocket extension, the built Tailwind CSS, festa.js, the offline
+// tickets' service worker, the icons and the Pretendard web font) and
+// serves them under content-hashed names, so browsers may cache every file
+// for a year and a deploy is picked up by the next page.
 //
 // The files are produced by `npm run vendor` and `npm run build:css` and
 // committed; building the Go binary needs no Node. static/src holds the
-// CSS input and is not embedded.
+// CSS input and the icons' drawing (static/src/icons/render.go, which
+// writes static/icons) and is not embedded.
 package static
 
 import (
@@ -29,7 +31,7 @@ import (
 // files is the embedded tree. It is the package's only package-level
 // variable: go:embed needs one, and it is never written.
 //
-//go:embed css js vendor fonts
+//go:embed css js vendor fonts icons
 var files embed.FS
 
 // Prefix is the URL path every asset is served under.
@@ -168,6 +170,18 @@ func (a *Assets) URL(name string) string {
 	}
 	return Prefix + h
 }
+
+// File returns the embedded file name as it is, for the few files that
+// must live at a fixed address rather than under a hashed name: the service
+// worker at /sw.js (its address is its identity, and its scope follows
+// from it) and /favicon.ico (which browsers ask for by that name).
+// ContentType gives its Content-Type.
+func File(name string) ([]byte, error) {
+	return files.ReadFile(name)
+}
+
+// ContentType is the Content-Type festa serves the file name with.
+func ContentType(name string) string { return contentType(name) }
 
 // Handler serves the hashed names under Prefix (mount it there, without
 // stripping the prefix). The names change with the content, so responses

@@ -48,6 +48,10 @@ func TestURLIsHashedAndServedImmutable(t *testing.T) {
 		"css/app.css":           "text/css; charset=utf-8",
 		"fonts/pretendard.css":  "text/css; charset=utf-8",
 		"js/festa.js":           "text/javascript; charset=utf-8",
+		"js/pwa.js":             "text/javascript; charset=utf-8",
+		"icons/favicon.svg":     "image/svg+xml",
+		"icons/icon-512.png":    "image/png",
+		"icons/favicon.ico":     "image/x-icon",
 		"vendor/htmx.min.js":    "text/javascript; charset=utf-8",
 		"vendor/htmx-ext-ws.js": "text/javascript; charset=utf-8",
 		"fonts/LICENSE.txt":     "text/plain; charset=utf-8",
@@ -257,5 +261,25 @@ func TestHashFollowsContent(t *testing.T) {
 	}
 	if got := hashedName("vendor/htmx.min.js", one); got != "vendor/htmx.min."+one+".js" {
 		t.Errorf("hashedName = %q", got)
+	}
+}
+
+// File gives the fixed-address files (the service worker, the favicon) as
+// embedded, with the Content-Type the hashed handler would use.
+func TestFile(t *testing.T) {
+	for name, want := range map[string]string{
+		"js/sw.js":          "text/javascript; charset=utf-8",
+		"icons/favicon.ico": "image/x-icon",
+	} {
+		body, err := File(name)
+		if err != nil || len(body) == 0 {
+			t.Errorf("File(%q): %d bytes, %v", name, len(body), err)
+		}
+		if got := ContentType(name); got != want {
+			t.Errorf("ContentType(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if _, err := File("src/app.css"); err == nil {
+		t.Error("File reads outside the embedded tree")
 	}
 }
