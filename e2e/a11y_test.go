@@ -3,10 +3,15 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"festa/apptest"
@@ -25,16 +30,21 @@ var a11yKnownFailures = map[string]func(selector string) bool{
 	"label-content-name-mismatch": func(sel string) bool { return strings.HasPrefix(sel, "#seat-") },
 }
 
-// Every page a student or a visitor meets, in Korean and in English, on a
-// phone: axe-core finds no serious or critical violation. The pages are
+// Every page a student or a visitor meets, in Korean and in English, dark
+// and light, on a phone: axe-core finds no serious or critical violation. The pages are
 // met as a person meets them: signed out, then signed in, holding a seat,
 // with a ticket.
 func TestPagesPassAxe(t *testing.T) {
-	for _, lang := range []struct{ name, accept string }{{"ko", "ko-KR,ko"}, {"en", "en-US,en"}} {
-		t.Run(lang.name, func(t *testing.T) {
+	for _, run := range []struct{ name, accept, scheme string }{
+		// The light theme has the same markup in either language: once is enough.
+		{"ko-dark", "ko-KR,ko", "dark"}, {"en-dark", "en-US,en", "dark"}, {"ko-light", "ko-KR,ko", "light"},
+	} {
+		t.Run(run.name, func(t *testing.T) {
 			app := apptest.Start(t, apptest.Options{Students: 2})
 			student := app.Demo.Students[0]
-			ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2, Lang: lang.accept})
+			ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2, Lang: run.accept})
+			// Both colour themes: contrast is checked in each.
+			browsertest.Run(t, ctx, emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: run.scheme}}))
 			pages := []struct{ name, path, ready string }{
 				{"home", "/", `[data-performance="opening"]`},
 				{"login", "/login", `#student_no`},
@@ -69,6 +79,27 @@ func TestPagesPassAxe(t *testing.T) {
 			browsertest.Run(t, ctx, chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(`[data-performance="opening"]`))
 			a11yCheck(t, ctx, "home signed in")
 		})
+	}
+}
+
+// The axe helper finds what it should: a page with an unlabelled image and
+// grey-on-grey text fails, so a clean report means something.
+func TestAxeFindsViolations(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html lang="en"><title>bad</title><main>` +
+			`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">` +
+			`<p style="color:#777;background:#888">hard to read</p></main></html>`))
+	}))
+	t.Cleanup(srv.Close)
+	ctx := browsertest.New(t, browsertest.Options{})
+	browsertest.Run(t, ctx, chromedp.Navigate(srv.URL), chromedp.WaitReady("p"))
+	found := map[string]string{}
+	for _, v := range browsertest.Axe(t, ctx) {
+		found[v.ID] = v.Impact
+	}
+	if found["image-alt"] != "critical" || found["color-contrast"] != "serious" {
+		t.Errorf("axe found %v, want image-alt (critical) and color-contrast (serious)", found)
 	}
 }
 
@@ -136,6 +167,16 @@ func TestPageChrome(t *testing.T) {
 			mobile        bool
 		}{{"phone", 390, 844, true}, {"desktop", 1280, 900, false}} {
 			ctx := browsertest.New(t, browsertest.Options{Width: size.width, Height: size.height, Mobile: size.mobile, Scale: 1, Lang: lang.accept})
+			// Chromium's console errors: a missing favicon shows up here.
+			var mu sync.Mutex
+			var consoleErrors []string
+			chromedp.ListenTarget(ctx, func(ev any) {
+				if e, ok := ev.(*cdplog.EventEntryAdded); ok && e.Entry.Level == cdplog.LevelError && !strings.HasSuffix(e.Entry.URL, "/no-such-page") {
+					mu.Lock()
+					consoleErrors = append(consoleErrors, e.Entry.Text+" "+e.Entry.URL)
+					mu.Unlock()
+				}
+			})
 			browsertest.Run(t, ctx, dark())
 			shot := func(name, path, ready string) {
 				t.Helper()
@@ -160,6 +201,11 @@ func TestPageChrome(t *testing.T) {
 			shot("ticket", strings.TrimPrefix(ticketURL, app.URL), `[data-ticket-token]`)
 			shot("home-signed-in", "/", `[data-performance="opening"]`)
 			shot("performance", "/p/night", `#seat-E15`)
+			mu.Lock()
+			for _, e := range consoleErrors {
+				t.Errorf("%s, %s: console error: %s", lang.name, size.name, e)
+			}
+			mu.Unlock()
 		}
 	}
 }
