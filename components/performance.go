@@ -1,6 +1,9 @@
 package components
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // PerformanceView is everything the performance page shows.
 type PerformanceView struct {
@@ -32,6 +35,11 @@ type PerformanceView struct {
 	// so above the picker (festa.js asks for this panel at the countdown's
 	// zero instead of reloading the page).
 	Expired []string
+
+	// Version is the performance's seat change version the hall was read
+	// at (db.Store.PerformanceSeats): the live socket sends only what
+	// changed after it.
+	Version int64
 
 	// Now is the server's clock when the view was rendered. Countdowns in
 	// the hold panel measure their offset from it; without it they fall back
@@ -95,4 +103,16 @@ func LayOutHall(seats []PlacedSeat) Hall {
 		h.Rows[len(h.Rows)-1].Cells[s.X] = &s.Seat
 	}
 	return h
+}
+
+// LiveVersionID is the id of the element that says where a page's live
+// regions stand (LiveVersion).
+const LiveVersionID = "live-version"
+
+// LiveURL is the performance's socket URL for a page drawn at version, at
+// the server time at: the socket then sends only what changed since (see
+// realtime.Position). festa.js rewrites v and t from #live-version before
+// every reconnect.
+func LiveURL(slug string, version int64, at time.Time) string {
+	return "/ws/p/" + slug + "?v=" + strconv.FormatInt(version, 10) + "&t=" + strconv.FormatInt(at.Unix(), 10)
 }

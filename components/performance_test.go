@@ -7,18 +7,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/a-h/templ"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/coder/websocket"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-	"golang.org/x/net/websocket"
 
 	"festa/booking"
 	"festa/browsertest"
@@ -176,6 +178,7 @@ func testView() PerformanceView {
 		SignedIn: true, HolderTag: "me", CSRF: "tok",
 		Hall:      testHall(),
 		Occupancy: Occupancy{Capacity: 16, Sold: 3, Held: 4, Available: 9},
+		Version:   41,
 		Now:       testNow,
 	}
 }
@@ -183,13 +186,13 @@ func testView() PerformanceView {
 func TestSeatMapSeats(t *testing.T) {
 	v := testView()
 	want := map[string][2]string{ // label → Korean, English accessible name
-		"A1": {"A열 1번, 예매 가능", "Row A, seat 1, available"},
-		"A2": {"A열 2번, 잠시 선점됨", "Row A, seat 2, on hold"},
-		"A3": {"A열 3번, 판매됨", "Row A, seat 3, sold"},
-		"A6": {"A열 6번, 휠체어석, 예매 가능", "Row A, seat 6, wheelchair space, available"},
-		"B1": {"B열 1번, 선택 불가", "Row B, seat 1, not for sale"},
-		"B2": {"B열 2번, 내 좌석", "Row B, seat 2, your seat"},
-		"C1": {"C열 1번, 휠체어석, 잠시 선점됨", "Row C, seat 1, wheelchair space, on hold"},
+		"A1": {"A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
+		"A2": {"A열 좌석 2, 잠시 선점됨", "Row A, seat 2, on hold"},
+		"A3": {"A열 좌석 3, 판매됨", "Row A, seat 3, sold"},
+		"A6": {"A열 좌석 6, 휠체어석, 예매 가능", "Row A, seat 6, wheelchair space, available"},
+		"B1": {"B열 좌석 1, 선택 불가", "Row B, seat 1, not for sale"},
+		"B2": {"B열 좌석 2, 내 좌석", "Row B, seat 2, your seat"},
+		"C1": {"C열 좌석 1, 휠체어석, 잠시 선점됨", "Row C, seat 1, wheelchair space, on hold"},
 	}
 	for li, lang := range []string{"ko", "en"} {
 		doc := fragment(t, render(t, langCtx(t, lang), SeatMap(v)))
@@ -622,8 +625,20 @@ func TestPerformancePage(t *testing.T) {
 	if len(live) != 1 {
 		t.Fatalf("%d ws-connect elements", len(live))
 	}
-	if url, _ := attr(live[0], "ws-connect"); url != "/ws/p/opening" {
-		t.Errorf("ws-connect %q", url)
+	// The socket is told where the page stands, so it sends nothing the
+	// page already has; #live-version says the same for reconnects.
+	if url, _ := attr(live[0], "ws-connect"); url != "/ws/p/opening?v=41&t=1779267600" {
+		t.Errorf("ws-connect %q, want /ws/p/opening?v=41&t=1779267600 (version 41 at %v)", url, testNow)
+	}
+	at := byID(t, live, "live-version")
+	if v, _ := attr(at, "data-v"); v != "41" {
+		t.Errorf("#live-version data-v %q", v)
+	}
+	if ts, _ := attr(at, "data-t"); ts != "1779267600" {
+		t.Errorf("#live-version data-t %q", ts)
+	}
+	if _, ok := attr(at, "hidden"); !ok {
+		t.Error("#live-version is not hidden")
 	}
 	if ext, _ := attr(live[0], "hx-ext"); ext != "ws" {
 		t.Errorf("hx-ext %q", ext)
@@ -650,6 +665,8 @@ func TestPerformancePage(t *testing.T) {
 		t.Error("no legend")
 	}
 
+	// Before sales open: one countdown, the opening moment in Korea time,
+	// and a map that looks and reads as not bookable yet.
 	t.Run("soon", func(t *testing.T) {
 		v := testView()
 		v.Status, v.SalesOpenAt = booking.SalesSoon, testNow.Add(26*time.Hour)
@@ -657,14 +674,21 @@ func TestPerformancePage(t *testing.T) {
 		p.Lang = "en"
 		doc := fragment(t, render(t, langCtx(t, "en"), PerformancePage(p, v)))
 		clocks := find(doc, hasAttr("data-countdown-to"))
-		if len(clocks) == 0 {
-			t.Fatal("no countdown to the opening")
+		if len(clocks) != 1 {
+			t.Fatalf("%d countdowns to the opening, want one", len(clocks))
 		}
 		if got := textOf(clocks[0]); got != "1d 02h 00m 00s" {
 			t.Errorf("countdown %q", got)
 		}
-		if text := textOf(byID(t, doc, "main")); !strings.Contains(text, "Sales open Thu 21 May, 20:00 KST") {
-			t.Errorf("the opening moment is not shown in Korea time: %q", text)
+		opening := find(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return strings.HasPrefix(c, "opening ") })
+		if len(opening) != 1 || !strings.Contains(textOf(opening[0]), "Sales open") || !strings.Contains(textOf(opening[0]), "Thu 21 May, 20:00 KST") {
+			t.Errorf("the opening moment is not shown in Korea time: %q", textOf(byID(t, doc, "main")))
+		}
+		if s, _ := attr(byID(t, doc, "seatmap-frame"), "data-sales"); s != "soon" {
+			t.Errorf("frame data-sales %q, want soon", s)
+		}
+		if note := textOf(byID(t, doc, "sales-note")); !strings.Contains(note, "Not on sale yet") {
+			t.Errorf("sales note %q", note)
 		}
 	})
 
@@ -749,13 +773,23 @@ func BenchmarkPerformancePage(b *testing.B) {
 	b.SetBytes(int64(buf.Len()))
 }
 
+// closeSocket, put on a scriptPage's live channel, closes the socket with
+// 1012 (service restart), which the ws extension answers by reconnecting.
+const closeSocket = "\x00close"
+
 // scriptPage serves the performance page, the static files, a hold
 // endpoint answering with BookingUpdate, and a WebSocket that forwards
-// whatever the test puts on live.
+// whatever the test puts on live; the query of each socket it accepts
+// goes to sockets.
 func scriptPage(t *testing.T, v PerformanceView) (url string, live chan<- string, holds <-chan string) {
+	url, live, holds, _ = scriptPageSockets(t, v)
+	return url, live, holds
+}
+
+func scriptPageSockets(t *testing.T, v PerformanceView) (url string, live chan<- string, holds, sockets <-chan string) {
 	t.Helper()
 	ko := langCtx(t, "ko")
-	liveCh, holdCh := make(chan string), make(chan string, 10)
+	liveCh, holdCh, sockCh := make(chan string), make(chan string, 10), make(chan string, 10)
 	mux := http.NewServeMux()
 	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.Dir("../static"))))
 	mux.HandleFunc("GET /p/opening", func(w http.ResponseWriter, r *http.Request) {
@@ -772,16 +806,26 @@ func scriptPage(t *testing.T, v PerformanceView) (url string, live chan<- string
 		u.MyHolds = []SeatView{s}
 		BookingUpdate(u, []SeatView{s}).Render(ko, w)
 	})
-	mux.Handle("/ws/p/opening", websocket.Handler(func(ws *websocket.Conn) {
+	mux.HandleFunc("/ws/p/opening", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		sockCh <- r.URL.RawQuery
 		for msg := range liveCh {
-			if websocket.Message.Send(ws, msg) != nil {
+			if msg == closeSocket {
+				c.Close(websocket.StatusServiceRestart, "restart")
+				return
+			}
+			if c.Write(context.Background(), websocket.MessageText, []byte(msg)) != nil {
 				return
 			}
 		}
-	}))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { close(liveCh); srv.Close() })
-	return srv.URL + "/p/opening", liveCh, holdCh
+	return srv.URL + "/p/opening", liveCh, holdCh, sockCh
 }
 
 // festa.js on the performance page, in a real browser (a phone-sized
@@ -821,7 +865,7 @@ func TestSeatMapScript(t *testing.T) {
 	if got := str(`document.getElementById("seat-A2").dataset.state`); got != "mine" {
 		t.Errorf("A2, held by this student, is drawn %q", got)
 	}
-	if got := str(`document.getElementById("seat-A2").getAttribute("aria-label")`); got != "A열 2번, 잠시 선점됨 (내 좌석)" {
+	if got := str(`document.getElementById("seat-A2").getAttribute("aria-label")`); got != "A열 좌석 2, 잠시 선점됨 (내 좌석)" {
 		t.Errorf("A2 is named %q", got)
 	}
 
@@ -912,7 +956,8 @@ func TestSeatMapScript(t *testing.T) {
 	}
 
 	// In the demo hall a phone shows seats too small to tap: a tap on the
-	// overview zooms in and holds nothing; a tap on a zoomed seat holds it.
+	// overview zooms in (seats of 44 px, the minimap showing the part in
+	// view) and holds nothing; a tap on a zoomed seat holds it.
 	big := testView()
 	big.Hall = bigHall()
 	url, bigLive, holds := scriptPage(t, big)
@@ -929,8 +974,11 @@ func TestSeatMapScript(t *testing.T) {
 	if got := str(`document.getElementById("zoom-toggle").hidden + "," + document.getElementById("zoom-toggle").textContent`); got != "false,확대" {
 		t.Errorf("zoom toggle on a phone: %s", got)
 	}
+	if got := str(`document.getElementById("minimap").hidden + ""`); got != "true" {
+		t.Errorf("the minimap shows on the overview (hidden=%s)", got)
+	}
 	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").getBoundingClientRect().width`, &width))
-	if width >= 32 {
+	if width >= 44 {
 		t.Errorf("an overview seat on a phone is %v px wide", width)
 	}
 	tap("#seat-K15")
@@ -939,14 +987,31 @@ func TestSeatMapScript(t *testing.T) {
 		t.Errorf("zoomed, the toggle says %q", got)
 	}
 	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").getBoundingClientRect().width`, &width))
-	if width < 32 {
-		t.Errorf("a zoomed seat is %v px wide", width)
+	if width < 44 {
+		t.Errorf("a zoomed seat is %v px wide, want at least 44", width)
 	}
 	var inView bool
-	browsertest.Run(t, ctx, chromedp.Evaluate(`(() => { const b = document.getElementById("seat-K15").getBoundingClientRect(); return b.left >= 0 && b.right <= innerWidth && b.top >= 0 && b.bottom <= document.querySelector(".dock").getBoundingClientRect().top; })()`, &inView))
+	inFrame := `(() => { const b = document.getElementById("seat-K15").getBoundingClientRect(), f = document.getElementById("seatmap-frame").getBoundingClientRect();
+		return b.left >= f.left && b.right <= f.right && b.top >= f.top && b.bottom <= f.bottom && f.bottom <= document.querySelector(".dock").getBoundingClientRect().top; })()`
+	browsertest.Run(t, ctx, chromedp.Evaluate(inFrame, &inView))
 	if !inView {
-		t.Error("the tapped seat is not in view after zooming")
+		t.Error("the tapped seat is not in view (in the frame, above the dock) after zooming")
 	}
+	// The minimap is shown and frames the part of the hall in view: K15 is
+	// in the middle of the hall, so the frame is around the middle.
+	wait(`!document.getElementById("minimap").hidden && !!document.getElementById("minimap").dataset.view`)
+	var view []float64
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("minimap").dataset.view.split(",").map(Number)`, &view))
+	if len(view) != 4 || view[2] <= 0 || view[2] >= 0.6 || view[0] > 0.5 || view[0]+view[2] < 0.5 || view[3] <= 0 || view[3] >= 1 {
+		t.Errorf("minimap view %v (x, y, width, height as fractions of the hall), want a part around the middle", view)
+	}
+	// A tap on the minimap's left edge pans the frame to the hall's left.
+	browsertest.Run(t, ctx, chromedp.Evaluate(`(() => { const c = document.getElementById("minimap"), r = c.getBoundingClientRect();
+		c.dispatchEvent(new PointerEvent("pointerdown", {bubbles: true, clientX: r.left + 1, clientY: r.top + r.height / 2, pointerId: 1}));
+		c.dispatchEvent(new PointerEvent("pointerup", {bubbles: true, pointerId: 1})); })()`, nil))
+	wait(`document.getElementById("seatmap-frame").scrollLeft === 0`)
+	wait(`+document.getElementById("minimap").dataset.view.split(",")[0] < 0.02`)
+	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").scrollIntoView({block: "center", inline: "center"})`, nil))
 	tap("#seat-K15")
 	select {
 	case got := <-holds:
@@ -975,7 +1040,188 @@ func TestSeatMapScript(t *testing.T) {
 	browsertest.Run(t, ctx, chromedp.Evaluate(`document.getElementById("seat-K15").dataset.gen = "old"`, nil))
 	bigLive <- msg.String()
 	wait(`!document.getElementById("seat-K15").dataset.gen`)
-	if got := str(`document.getElementById("seatmap-frame").className + " " + document.getElementById("seat-K15").offsetWidth`); got != "seatmap-frame is-zoomed 36" {
+	if got := str(`document.getElementById("seatmap-frame").className + " " + document.getElementById("seat-K15").offsetWidth`); got != "seatmap-frame is-zoomed 44" {
 		t.Errorf("after a full state while zoomed: %q", got)
+	}
+}
+
+// words splits an accessible name into words the way axe-core's
+// label-content-name-mismatch rule does: at anything that is not a letter
+// or a number.
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+}
+
+// A seat shows its number; its accessible name must hold that number as a
+// word of its own (WCAG 2.5.3, label in name), in every language, every
+// state, and in the names festa.js extends ("(내 좌석)").
+func TestSeatNamesHoldTheirNumber(t *testing.T) {
+	for _, lang := range []string{"ko", "en"} {
+		ctx := langCtx(t, lang)
+		for _, lock := range []string{"", lockSoon, lockClosed} {
+			doc := fragment(t, render(t, ctx, seatGrid(bigHall(), false, lock)))
+			for _, n := range find(doc, hasAttr("data-seat")) {
+				name, _ := attr(n, "aria-label")
+				if !slices.Contains(words(name), textOf(n)) {
+					t.Fatalf("%s %q: the name %q does not hold the visible %q as a word", lang, lock, name, textOf(n))
+				}
+			}
+		}
+		for _, st := range []string{"available", "held", "sold", "blocked", "mine"} {
+			doc := fragment(t, render(t, ctx, Seat(SeatView{Label: "C12", RowLabel: "C", Number: 12, State: st, Accessible: st == "held"}, true)))
+			if name, _ := attr(doc[0], "aria-label"); !slices.Contains(words(name), "12") {
+				t.Errorf("%s %s: name %q", lang, st, name)
+			}
+		}
+	}
+}
+
+// Before sales open and after they close, no seat can be taken: the page
+// draws every seat disabled (aria-disabled, and named for why) whatever its
+// data-state, which keeps the contract's values; the frame carries
+// data-sales for the CSS and festa.js, and the grid points at the note.
+// Paused sales come and go live, so they lock nothing.
+func TestLockedSeatMap(t *testing.T) {
+	for _, c := range []struct {
+		status, lock, ko, en string
+	}{
+		{booking.SalesSoon, "soon", "A열 좌석 1, 예매 전", "Row A, seat 1, not on sale yet"},
+		{booking.SalesClosed, "closed", "A열 좌석 1, 예매 마감", "Row A, seat 1, sales closed"},
+		{booking.SalesPaused, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
+		{booking.SalesOpen, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
+	} {
+		v := testView()
+		v.Status = c.status
+		for _, lang := range []string{"ko", "en"} {
+			p := Page{Title: v.Title, Lang: lang, CSRF: "tok", Assets: fakeAssets{}, ServerNow: testNow}
+			doc := fragment(t, render(t, langCtx(t, lang), PerformancePage(p, v)))
+			frame := byID(t, doc, "seatmap-frame")
+			if got, _ := attr(frame, "data-sales"); got != c.lock {
+				t.Errorf("%s %s: data-sales %q, want %q", c.status, lang, got, c.lock)
+			}
+			name, _ := attr(byID(t, doc, "seat-A1"), "aria-label")
+			if want := map[string]string{"ko": c.ko, "en": c.en}[lang]; name != want {
+				t.Errorf("%s %s: A1 named %q, want %q", c.status, lang, name, want)
+			}
+			described, _ := attr(byID(t, doc, "seatmap"), "aria-describedby")
+			notes := find(doc, func(n *html.Node) bool { id, _ := attr(n, "id"); return id == "sales-note" })
+			for _, n := range find(doc, hasAttr("data-seat")) {
+				st, _ := attr(n, "data-state")
+				dis, _ := attr(n, "aria-disabled")
+				if want := c.lock != "" || st == "sold" || st == "blocked"; want != (dis == "true") {
+					t.Errorf("%s: %s (%s) aria-disabled %q", c.status, textOf(n), st, dis)
+				}
+			}
+			if st, _ := attr(byID(t, doc, "seat-A1"), "data-state"); st != "available" {
+				t.Errorf("%s: A1 data-state %q, want available (the contract's value)", c.status, st)
+			}
+			if c.lock != "" && (len(notes) != 1 || described != "seatmap-help sales-note" || textOf(notes[0]) == "") {
+				t.Errorf("%s %s: %d notes, aria-describedby %q", c.status, lang, len(notes), described)
+			}
+			if c.lock == "" && (len(notes) != 0 || described != "seatmap-help") {
+				t.Errorf("%s %s: a note on an unlocked map", c.status, lang)
+			}
+		}
+	}
+}
+
+// The socket is reopened from where the page stands: every message's
+// #live-version is swapped in, and when the ws extension reconnects (here
+// after a 1012) festa.js puts its version and time in the socket URL.
+func TestSeatMapReconnectsFromItsVersion(t *testing.T) {
+	v := testView()
+	url, live, _, sockets := scriptPageSockets(t, v)
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true})
+	next := func() string {
+		t.Helper()
+		select {
+		case q := <-sockets:
+			return q
+		case <-time.After(10 * time.Second):
+			t.Fatal("no socket")
+		}
+		return ""
+	}
+	browsertest.Run(t, ctx, chromedp.Navigate(url))
+	if q := next(); q != "v=41&t=1779267600" {
+		t.Fatalf("first socket ?%s, want the page's own version and time", q)
+	}
+	var msg bytes.Buffer
+	ko := langCtx(t, "ko")
+	Seat(SeatView{Label: "A4", RowLabel: "A", Number: 4, State: "sold", Holder: "x"}, true).Render(ko, &msg)
+	LiveVersion(57, testNow.Add(time.Minute), true).Render(ko, &msg)
+	live <- msg.String()
+	var ok bool
+	browsertest.Run(t, ctx, chromedp.Poll(`document.getElementById("live-version").dataset.v === "57"`, &ok, chromedp.WithPollingTimeout(5*time.Second)))
+	live <- closeSocket
+	if q := next(); q != "v=57&t=1779267660" {
+		t.Fatalf("socket after a reconnect ?%s, want v=57&t=1779267660", q)
+	}
+}
+
+// Before sales open a seat is dimmed, and neither a click nor a seat
+// arriving live makes it bookable: nothing is posted, and live seats are
+// disabled as the page's are.
+func TestLockedSeatMapScript(t *testing.T) {
+	v := testView()
+	v.Status, v.SalesOpenAt = booking.SalesSoon, testNow.Add(time.Hour)
+	for _, r := range v.Hall.Rows {
+		for _, c := range r.Cells {
+			if c != nil && c.State != "blocked" {
+				c.State, c.Holder = "available", ""
+			}
+		}
+	}
+	url, live, holds := scriptPage(t, v)
+	ctx := browsertest.New(t, browsertest.Options{Width: 1280, Height: 900})
+	browsertest.Run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible("#seat-A1"))
+	var opacity float64
+	browsertest.Run(t, ctx, chromedp.Evaluate(`+getComputedStyle(document.getElementById("seat-A1")).opacity`, &opacity))
+	if opacity > 0.6 {
+		t.Errorf("a seat before sales is drawn at opacity %v, like a bookable one", opacity)
+	}
+	browsertest.Run(t, ctx, chromedp.Click("#seat-A1", chromedp.ByID))
+	var msg bytes.Buffer
+	Seat(SeatView{Label: "A4", RowLabel: "A", Number: 4, State: "available"}, true).Render(langCtx(t, "ko"), &msg)
+	live <- msg.String()
+	var disabled string
+	browsertest.Run(t, ctx,
+		chromedp.WaitVisible(`#seat-A4[aria-disabled="true"]`),
+		chromedp.Click("#seat-A4", chromedp.ByID),
+		chromedp.AttributeValue("#seat-A4", "aria-disabled", &disabled, nil),
+	)
+	select {
+	case got := <-holds:
+		t.Fatalf("a click before sales posted a hold of %s", got)
+	case <-time.After(time.Second):
+	}
+}
+
+// On a laptop the overview's seats are big enough to show their numbers,
+// and the seat under the mouse shows its label and state in a tooltip.
+func TestDesktopSeatNumbers(t *testing.T) {
+	v := testView()
+	v.Hall = bigHall()
+	url, _, _ := scriptPage(t, v)
+	ctx := browsertest.New(t, browsertest.Options{Width: 1280, Height: 900})
+	browsertest.Run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible("#seat-K15"))
+	var m map[string]any
+	browsertest.Run(t, ctx, chromedp.Evaluate(`(() => { const s = document.getElementById("seat-K15"), cs = getComputedStyle(s), r = document.createRange();
+		r.selectNodeContents(s); const t = r.getBoundingClientRect();
+		return {font: parseFloat(cs.fontSize), color: cs.color, textWidth: t.width, seat: s.getBoundingClientRect().width}; })()`, &m))
+	if m["font"].(float64) < 8 || m["textWidth"].(float64) < 6 || m["color"] == "rgba(0, 0, 0, 0)" {
+		t.Errorf("K15's number on a desktop: %v", m)
+	}
+	browsertest.Run(t, ctx, chromedp.ActionFunc(func(c context.Context) error {
+		var xy []float64
+		if err := chromedp.Evaluate(`(() => { const b = document.getElementById("seat-K15").getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })()`, &xy).Do(c); err != nil {
+			return err
+		}
+		return chromedp.MouseEvent(input.MouseMoved, xy[0], xy[1]).Do(c)
+	}))
+	var tip string
+	browsertest.Run(t, ctx, chromedp.Poll(`(() => { const t = document.querySelector(".seat-tip"); return t && !t.hidden && t.textContent; })()`, &tip, chromedp.WithPollingTimeout(5*time.Second)))
+	if tip != "K15예매 가능" {
+		t.Errorf("tooltip %q, want K15 and 예매 가능", tip)
 	}
 }

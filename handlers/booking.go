@@ -143,13 +143,13 @@ func seatsNamed(hall components.Hall, labels []string) []components.SeatView {
 // tickets for perf.
 func (h *Handler) performanceView(c echo.Context, perf db.Performance) (components.PerformanceView, error) {
 	ctx := c.Request().Context()
-	seats, _, err := h.store.PerformanceSeats(ctx, perf.ID)
+	seats, version, err := h.store.PerformanceSeats(ctx, perf.ID)
 	if err != nil {
 		return components.PerformanceView{}, err
 	}
 	st, signedIn := h.student(c)
 	v := components.PerformanceView{
-		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
+		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName, Version: version,
 		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
 		Status: booking.SalesStatus(perf, h.now()), PauseMessage: perf.PauseMessage,
 		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,

@@ -185,9 +185,13 @@
   });
 
   // Zoom. Phones see the whole hall as an overview; a tap there zooms in
-  // around the tapped point (seats become 36 px) instead of picking a tiny
-  // seat. The toggle button zooms back out ("whole hall") and in. Pinch
-  // zoom and panning stay the browser's.
+  // around the tapped point, to seats of at least 44 px (a thumb's
+  // target), instead of picking a tiny seat. Zoomed, the frame is a window
+  // onto the hall that fits between the toolbar and the dock and pans both
+  // ways, and the minimap shows which part of the hall is in view (a tap or
+  // a drag there pans to it). The toggle button zooms back out ("whole
+  // hall") and in. Pinch zoom stays the browser's.
+  var TAP = 44;
   var pointer = "mouse";
   document.addEventListener("pointerdown", function (e) { pointer = e.pointerType; }, true);
 
@@ -196,42 +200,68 @@
     var scale = window.visualViewport ? window.visualViewport.scale : 1;
     return s ? s.getBoundingClientRect().width * scale : 0;
   }
-  function zoomed() { return frame().classList.contains("is-zoomed"); }
+  function zoomed() { var f = frame(); return !!f && f.classList.contains("is-zoomed"); }
+  function dock() { return document.querySelector(".dock"); }
+  function toolbar() { return document.querySelector(".map-toolbar"); }
+
+  // The zoomed frame's height: the screen less the toolbar above it and
+  // the dock below it (on phones the dock sticks to the bottom), never so
+  // small that nothing fits, never taller than the hall.
+  function fitHeight() {
+    var fr = frame(), m = map(), d = dock(), tb = toolbar();
+    if (!fr || !m) return;
+    var below = d && getComputedStyle(d).position === "sticky" && getComputedStyle(d).bottom === "0px" ? d.offsetHeight : 0;
+    var above = tb ? tb.offsetHeight + 16 : 16;
+    var h = Math.max(220, Math.min(window.innerHeight - below - above - 8, m.offsetHeight + 2));
+    fr.style.setProperty("--map-h", h + "px");
+  }
 
   function setZoom(on) {
-    frame().classList.toggle("is-zoomed", on);
+    var fr = frame();
+    fr.classList.toggle("is-zoomed", on);
+    if (on) fitHeight();
+    else fr.style.removeProperty("--map-h");
     var b = document.getElementById("zoom-toggle");
     if (b) {
       b.textContent = on ? b.dataset.labelOut : b.dataset.labelIn;
       b.setAttribute("aria-pressed", on ? "true" : "false");
     }
+    var mm = document.getElementById("minimap");
+    if (mm) mm.hidden = !on;
+    drawMinimap();
   }
 
   // The toggle shows when the overview's seats are too small to tap.
   function zoomButton() {
     var m = map(), b = document.getElementById("zoom-toggle");
-    if (m && b) b.hidden = !zoomed() && seatPx(m) >= 32;
+    if (m && b) b.hidden = !zoomed() && seatPx(m) >= TAP;
   }
 
-  // The middle of what the page shows above the sticky dock.
-  function middle() {
-    var dock = document.querySelector(".dock"), bottom = window.innerHeight;
-    if (dock) {
-      var top = dock.getBoundingClientRect().top;
-      if (top > 0 && top < bottom) bottom = top;
-    }
-    return bottom / 2;
+  // Zoomed in, the page scrolls so the toolbar is at the top: the whole
+  // window onto the hall is then between it and the dock.
+  function bringUp() {
+    var tb = toolbar() || frame();
+    window.scrollBy(0, tb.getBoundingClientRect().top - 8);
   }
 
-  // Zoom in keeping the point (x, y) of the map under the middle of the
-  // view.
+  // Pan the zoomed frame so the point (fx, fy), as fractions of the grid,
+  // is in the middle of it.
+  function panTo(fx, fy, smooth) {
+    var fr = frame(), m = map();
+    fr.scrollTo({
+      left: fx * m.offsetWidth - fr.clientWidth / 2,
+      top: fy * m.offsetHeight - fr.clientHeight / 2,
+      behavior: smooth ? "smooth" : "auto"
+    });
+  }
+
+  // Zoom in keeping the point (x, y) of the map in the middle of the view.
   function zoomAt(m, x, y) {
-    var r = m.getBoundingClientRect(), fx = (x - r.left) / r.width, fy = (y - r.top) / r.height;
+    var r = m.getBoundingClientRect();
+    var fx = (x - r.left) / r.width, fy = (y - r.top) / r.height;
     setZoom(true);
-    var fr = frame(), f = fr.getBoundingClientRect();
-    r = m.getBoundingClientRect();
-    fr.scrollLeft += r.left + fx * r.width - (f.left + fr.clientWidth / 2);
-    window.scrollBy(0, r.top + fy * r.height - middle());
+    bringUp();
+    panTo(fx, fy, false);
   }
 
   document.addEventListener("click", function (e) {
@@ -241,27 +271,147 @@
     if (t.id === "zoom-toggle") {
       if (zoomed()) {
         setZoom(false);
-        if (fr.getBoundingClientRect().top < 0) fr.scrollIntoView({ block: "start" });
+        if (fr.getBoundingClientRect().top < 0) (toolbar() || fr).scrollIntoView({ block: "start" });
       } else {
         var cur = document.getElementById(stop);
         setZoom(true);
-        fr.scrollLeft = (fr.scrollWidth - fr.clientWidth) / 2;
-        if (cur && cur === document.activeElement) cur.scrollIntoView({ block: "nearest", inline: "center" });
+        bringUp();
+        if (cur && cur === document.activeElement) cur.scrollIntoView({ block: "center", inline: "center" });
+        else panTo(0.5, 0, false);
       }
       return;
     }
     if (!fr.contains(t)) return;
     // A tap (e.detail > 0; Enter and Space give 0) on the overview zooms.
-    if (e.detail && pointer !== "mouse" && !zoomed() && seatPx(m) < 32) {
+    if (e.detail && pointer !== "mouse" && !zoomed() && seatPx(m) < TAP) {
       e.preventDefault();
       zoomAt(m, e.clientX, e.clientY);
       return;
     }
-    // A seat nobody can have asks nothing of the server.
+    // A seat nobody can have asks nothing of the server; nor does any seat
+    // of a locked map (before sales open, after they close).
     var seat = t.closest && t.closest("[data-seat]");
-    if (seat && seat.getAttribute("aria-disabled") === "true") e.preventDefault();
+    if (seat && (seat.getAttribute("aria-disabled") === "true" || fr.dataset.sales)) e.preventDefault();
   });
-  window.addEventListener("resize", function () { requestAnimationFrame(zoomButton); });
+  window.addEventListener("resize", function () {
+    requestAnimationFrame(function () {
+      zoomButton();
+      if (zoomed()) fitHeight();
+      drawMinimap();
+    });
+  });
+
+  // The minimap: the hall in miniature, a dot per seat in its state's
+  // colour, and a frame around the part in view. It is drawn on a canvas
+  // (nothing per seat in the page), again when the frame pans, when the
+  // map changes live, and on resize.
+  var drawing = 0;
+  function drawMinimap() {
+    if (drawing) return;
+    drawing = requestAnimationFrame(paintMinimap);
+  }
+  function paintMinimap() {
+    drawing = 0;
+    var c = document.getElementById("minimap"), m = map(), fr = frame();
+    if (!c || !m || c.hidden) return;
+    var w = +m.dataset.cols, kids = m.children, rows = Math.floor((kids.length - 1) / w);
+    if (!w || !rows) return;
+    // The canvas has the grid's proportions, about 7 rem wide.
+    var cssW = Math.round(7 * parseFloat(getComputedStyle(document.documentElement).fontSize));
+    var cssH = Math.round(cssW * m.offsetHeight / m.offsetWidth);
+    var dpr = window.devicePixelRatio || 1;
+    if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(cssH * dpr)) {
+      c.width = Math.round(cssW * dpr);
+      c.height = Math.round(cssH * dpr);
+      c.style.width = cssW + "px";
+      c.style.height = cssH + "px";
+    }
+    var g = c.getContext("2d"), css = getComputedStyle(document.documentElement);
+    var colour = {
+      available: css.getPropertyValue("--seat-free-line"), held: css.getPropertyValue("--held"),
+      sold: css.getPropertyValue("--seat-sold"), blocked: css.getPropertyValue("--seat-blocked-line"),
+      mine: css.getPropertyValue("--teal")
+    };
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, cssW, cssH);
+    // Grid cells: where the first one sits in the grid, and the pitch,
+    // measured on the first row's second and third cells (the first is a
+    // row label, which sticks to the frame's edge while zoomed).
+    var grid = m.getBoundingClientRect(), a = kids[2].getBoundingClientRect(), b = kids[3].getBoundingClientRect();
+    var pitch = b.left - a.left, sx = cssW / grid.width, sy = cssH / grid.height;
+    var x0 = a.left - grid.left - pitch, y0 = a.top - grid.top, dot = Math.max(1, a.width * sx);
+    g.fillStyle = css.getPropertyValue("--teal");
+    g.globalAlpha = 0.5;
+    g.fillRect(x0 * sx + pitch * sx, 1, (w - 2) * pitch * sx - (pitch - a.width) * sx, Math.max(2, (y0 - pitch) * sy * 0.4));
+    g.globalAlpha = 1;
+    for (var i = 1; i < kids.length; i++) {
+      var el = kids[i];
+      if (!isSeat(el)) continue;
+      var r = Math.floor((i - 1) / w), col = (i - 1) % w;
+      g.fillStyle = colour[el.dataset.state] || colour.blocked;
+      g.fillRect((x0 + col * pitch) * sx, (y0 + r * pitch) * sy, dot, dot);
+    }
+    // The part of the hall in view.
+    var f = fr.getBoundingClientRect();
+    var vx = (f.left - grid.left) * sx, vy = (f.top - grid.top) * sy;
+    g.strokeStyle = css.getPropertyValue("--text");
+    g.lineWidth = 1.5;
+    g.strokeRect(Math.max(0.75, vx), Math.max(0.75, vy),
+      Math.min(cssW - 1.5, fr.clientWidth * sx), Math.min(cssH - 1.5, fr.clientHeight * sy));
+    c.dataset.view = [vx / cssW, vy / cssH, fr.clientWidth * sx / cssW, fr.clientHeight * sy / cssH]
+      .map(function (n) { return n.toFixed(3); }).join(",");
+  }
+  document.addEventListener("scroll", function (e) {
+    if (e.target === frame()) drawMinimap();
+  }, true);
+
+  // A tap or a drag on the minimap pans there.
+  var panning = false;
+  function panFromMinimap(e) {
+    var c = e.currentTarget, r = c.getBoundingClientRect();
+    panTo((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height, e.type === "pointerdown");
+  }
+  function initMinimap() {
+    var c = document.getElementById("minimap");
+    if (!c || c.dataset.ready) return;
+    c.dataset.ready = "true";
+    c.addEventListener("pointerdown", function (e) {
+      panning = true;
+      c.setPointerCapture(e.pointerId);
+      panFromMinimap(e);
+      e.preventDefault();
+    });
+    c.addEventListener("pointermove", function (e) { if (panning) panFromMinimap(e); });
+    c.addEventListener("pointerup", function () { panning = false; });
+    c.addEventListener("pointercancel", function () { panning = false; });
+  }
+
+  // Desktops: a seat under the mouse shows its label and state in a
+  // tooltip (one element for the whole map, filled from the seat's name).
+  var tip = null;
+  document.addEventListener("pointerover", function (e) {
+    var seat = e.pointerType === "mouse" && e.target.closest && e.target.closest("#seatmap [data-seat]");
+    if (!seat) {
+      if (tip && e.pointerType === "mouse") tip.hidden = true;
+      return;
+    }
+    if (!tip) {
+      tip = document.createElement("div");
+      tip.className = "seat-tip";
+      tip.setAttribute("aria-hidden", "true");
+      tip.appendChild(document.createElement("b"));
+      tip.appendChild(document.createElement("span"));
+      document.body.appendChild(tip);
+    }
+    var name = seat.getAttribute("aria-label") || "", cut = name.lastIndexOf(", ");
+    tip.firstChild.textContent = seat.dataset.seat;
+    tip.lastChild.textContent = cut >= 0 ? name.slice(cut + 2) : "";
+    tip.hidden = false;
+    var r = seat.getBoundingClientRect();
+    tip.style.left = r.left + r.width / 2 + "px";
+    tip.style.top = r.top + "px";
+  });
+  document.addEventListener("scroll", function () { if (tip) tip.hidden = true; }, true);
 
   // Live changes. A seat swapped in out of band is checked for "mine",
   // keeps the tab stop and the focus if it had them, and pulses once, but
@@ -289,6 +439,7 @@
   });
   function swapped(el, old) {
     mine(el);
+    lock(el);
     el.tabIndex = el.id === stop ? 0 : -1;
     if (el.id === refocus) {
       refocus = "";
@@ -322,6 +473,37 @@
   }
   document.addEventListener("htmx:afterSettle", pulse);
   document.addEventListener("htmx:wsAfterMessage", pulse);
+  document.addEventListener("htmx:afterSettle", drawMinimap);
+  document.addEventListener("htmx:wsAfterMessage", drawMinimap);
+
+  // A locked map (before sales open, after they close: data-sales on the
+  // frame) disables every seat. The page draws them so; seats and grids
+  // arriving live are drawn for everyone, unlocked, and are locked here.
+  function lock(el) {
+    var f = frame();
+    if (f && f.dataset.sales) el.setAttribute("aria-disabled", "true");
+  }
+
+  // The socket says where the page stands. Every message ends with
+  // #live-version (the seat change version and the server time it brings
+  // the page to); the ws extension reconnects to the URL it first read, so
+  // each socket it opens gets the page's current position here instead,
+  // and the server sends only what the page lacks.
+  if (window.htmx && htmx.createWebSocket) {
+    var open = htmx.createWebSocket;
+    htmx.createWebSocket = function (url) {
+      var at = document.getElementById("live-version");
+      if (at && window.URL) {
+        var u = new URL(url, location.href);
+        if (u.searchParams.has("v")) {
+          u.searchParams.set("v", at.dataset.v);
+          u.searchParams.set("t", at.dataset.t);
+          url = u.href;
+        }
+      }
+      return open(url);
+    };
+  }
 
   // The live indicator follows the socket.
   function live(state) {
@@ -390,6 +572,7 @@
     for (var i = 0; i < seats.length; i++) mine(seats[i]);
     roving();
     zoomButton();
+    initMinimap();
     var form = document.querySelector("[data-picker]");
     if (form) fillPicker(form);
   }
