@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"errors"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"festa/db"
+	"festa/realtime"
 )
 
 // watchPerformance opens the live seat map socket of a performance. An
@@ -22,8 +25,25 @@ func (h *Handler) watchPerformance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.live.ServePerformance(c.Response(), c.Request(), perf.ID, localizer(c).Lang())
+	h.live.ServePerformance(c.Response(), c.Request(), perf.ID, localizer(c).Lang(), livePosition(c))
 	return nil
+}
+
+// livePosition reads where the page's seat map stands from the socket
+// URL (?v=version&t=unix-seconds, see components.LiveURL). Anything
+// missing or malformed is nil, and the socket starts with the whole hall.
+// Nothing is trusted here: the position only decides what this viewer's
+// own page is sent first, and every later change reaches it regardless.
+func livePosition(c echo.Context) *realtime.Position {
+	v, err := strconv.ParseInt(c.QueryParam("v"), 10, 64)
+	if err != nil || v < 0 {
+		return nil
+	}
+	t, err := strconv.ParseInt(c.QueryParam("t"), 10, 64)
+	if err != nil || t <= 0 {
+		return nil
+	}
+	return &realtime.Position{Version: v, At: time.Unix(t, 0)}
 }
 
 // watchHome opens the event home's socket: live "seats left" per

@@ -18,8 +18,12 @@
 //     components (hx-swap-oob), and hands the same bytes to every viewer's
 //     bounded queue without ever waiting on one.
 //  5. Each viewer's socket writes its queue. A viewer that falls a whole
-//     queue behind is dropped with close 1013 and reconnects; on every
-//     (re)connect the first message is the full current state.
+//     queue behind is dropped with close 1013 and reconnects. Every message
+//     ends with the position it brings the page to (#live-version: the
+//     change version and the time), and a page (re)connects saying where
+//     it stands (?v=&t=), so its first message is only what it lacks: the
+//     seats changed since, nothing for a page just loaded, or the whole
+//     hall when it is too far behind (or does not say).
 //
 // The Broker owns the hubs and the sockets; Close ends every socket with
 // 1012 (service restart), which htmx's ws extension answers by reconnecting

@@ -26,6 +26,18 @@ type seatFeed struct {
 	seats   []db.SeatState // row and seat order, as the page draws them
 	index   map[int64]int  // seat id → position in seats
 	next    time.Time      // earliest live hold's expiry; zero for none
+	// lapsed holds, by position, the expiry of a hold this feed has shown
+	// running out on its own clock (zero for none): the change log has no
+	// record of it until the sweeper writes one, so catchUp needs it to
+	// bring a page drawn while the hold was live up to date.
+	lapsed []time.Time
+	// unsure marks, by position, the free seats of the first snapshot that
+	// have a history: any of them may be a hold that ran out just before
+	// loadedAt and is not yet written down (the snapshot shows it free and
+	// says no more), so a page drawn before loadedAt may show it held.
+	// A later change of the seat clears it.
+	unsure   []bool
+	loadedAt time.Time
 }
 
 func (f *seatFeed) load(ctx context.Context) error {
@@ -33,10 +45,13 @@ func (f *seatFeed) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.seats, f.version = seats, version
+	f.seats, f.version, f.loadedAt = seats, version, time.Now()
+	f.lapsed = make([]time.Time, len(seats))
+	f.unsure = make([]bool, len(seats))
 	f.index = make(map[int64]int, len(seats))
 	for i, s := range seats {
 		f.index[s.SeatID] = i
+		f.unsure[i] = s.State == "available" && s.Version > 0
 	}
 	f.next = f.earliestExpiry()
 	return nil
@@ -60,7 +75,7 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 		if !sameView(f.seats[i], s) {
 			changed = append(changed, i)
 		}
-		f.seats[i] = s
+		f.seats[i], f.lapsed[i], f.unsure[i] = s, time.Time{}, false
 	}
 	f.next = f.earliestExpiry()
 	// A seat held and released inside one window looks as it did: nothing
@@ -68,7 +83,7 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 	if len(changed) == 0 {
 		return nil, nil
 	}
-	return f.delta(changed, b.Oldest), nil
+	return f.delta(changed, b.Oldest, time.Now()), nil
 }
 
 func (f *seatFeed) expire(now time.Time) *delta {
@@ -78,6 +93,7 @@ func (f *seatFeed) expire(now time.Time) *delta {
 	var changed []int
 	for i, s := range f.seats {
 		if s.State == "held" && !s.HeldUntil.After(now) {
+			f.lapsed[i] = s.HeldUntil
 			f.seats[i].State, f.seats[i].StudentID, f.seats[i].HeldUntil = "available", 0, time.Time{}
 			changed = append(changed, i)
 		}
@@ -86,7 +102,7 @@ func (f *seatFeed) expire(now time.Time) *delta {
 	if len(changed) == 0 {
 		return nil
 	}
-	return f.delta(changed, time.Time{})
+	return f.delta(changed, time.Time{}, now)
 }
 
 func (f *seatFeed) nextExpiry() time.Time { return f.next }
@@ -101,21 +117,68 @@ func (f *seatFeed) earliestExpiry() time.Time {
 	return next
 }
 
-// delta renders the changed seats (by position) and the new occupancy.
-func (f *seatFeed) delta(changed []int, oldest time.Time) *delta {
+// delta renders the changed seats (by position), the new occupancy and
+// the position the viewer's page is then at (#live-version), as of now.
+func (f *seatFeed) delta(changed []int, oldest, now time.Time) *delta {
 	views := make([]components.SeatView, len(changed))
 	for j, i := range changed {
 		views[j] = f.view(f.seats[i])
 	}
-	occ := f.occupancy()
+	occ, version := f.occupancy(), f.version
 	return &delta{oldest: oldest, render: func(ctx context.Context, b *builder) error {
 		for _, v := range views {
 			if err := b.add(ctx, "seat-"+v.Label, components.Seat(v, true)); err != nil {
 				return err
 			}
 		}
-		return b.add(ctx, "occupancy", components.OccupancyBar(occ, true))
+		if err := b.add(ctx, "occupancy", components.OccupancyBar(occ, true)); err != nil {
+			return err
+		}
+		return b.add(ctx, components.LiveVersionID, components.LiveVersion(version, now, true))
 	}}
+}
+
+// catchUpLimit is how many changed seats a (re)connecting page is sent
+// one by one; further behind, it gets the whole grid instead. htmx swaps
+// and settles each out-of-band element on its own, about 4 ms a seat on a
+// laptop and several times that on a phone, while the whole grid is one
+// swap of about 100 KB that costs a phone 0.8–1.1 s of main thread: past
+// a few dozen seats one swap is cheaper.
+const catchUpLimit = 48
+
+// lapseSlack widens what counts as a hold that ran out after a page was
+// drawn: the page's time is whole seconds and the app's clock may differ
+// from the database's a little. Resending a seat the page already shows
+// right costs a few bytes; missing one would leave it wrong.
+const lapseSlack = 5 * time.Second
+
+// catchUp is what a viewer whose page stands at pos lacks: the seats
+// changed since pos.Version and those whose hold ran out after pos.At,
+// with the occupancy; nil when the page is current, full when it is too
+// far behind for that to be cheaper than the whole grid.
+//
+// A page drawn before this feed's first snapshot (its socket created the
+// hub, or came back after a restart) is also sent every unsure seat: the
+// feed cannot tell which of them were holds that ran out since. That
+// costs a reconnect to a quiet hall a few seats more.
+func (f *seatFeed) catchUp(pos Position) (d *delta, full bool) {
+	var changed []int
+	since := pos.At.Add(-lapseSlack)
+	// pos.At is whole seconds, so a page drawn up to a second later than
+	// it says may still predate the snapshot.
+	early := pos.At.Before(f.loadedAt.Add(time.Second))
+	for i, s := range f.seats {
+		if s.Version > pos.Version || f.lapsed[i].After(since) || (early && f.unsure[i]) {
+			changed = append(changed, i)
+			if len(changed) > catchUpLimit {
+				return nil, true
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil, false
+	}
+	return f.delta(changed, time.Time{}, time.Now()), false
 }
 
 // full renders the whole map as one #seatmap grid, not one element per
@@ -126,7 +189,10 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 	if err := b.add(ctx, "seatmap", components.SeatGrid(f.hall(), true)); err != nil {
 		return err
 	}
-	return b.add(ctx, "occupancy", components.OccupancyBar(f.occupancy(), true))
+	if err := b.add(ctx, "occupancy", components.OccupancyBar(f.occupancy(), true)); err != nil {
+		return err
+	}
+	return b.add(ctx, components.LiveVersionID, components.LiveVersion(f.version, time.Now(), true))
 }
 
 // hall lays the seats out on the hall grid, as the page does.
@@ -228,6 +294,10 @@ func (f *homeFeed) refresh(ctx context.Context) (*delta, error) {
 func (f *homeFeed) expire(time.Time) *delta { return nil }
 
 func (f *homeFeed) nextExpiry() time.Time { return time.Time{} }
+
+// catchUp sends the home page everything: it has no version, and its full
+// state is a few small elements.
+func (f *homeFeed) catchUp(Position) (*delta, bool) { return nil, true }
 
 func (f *homeFeed) full(ctx context.Context, b *builder) error {
 	return renderAvailability(ctx, b, f.perfs)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ type viewer struct {
 	occ      map[string]string  // occupancy data-* attributes
 	avail    map[string]element // home availability by slug
 	messages int
+	// version and at are the position the last #live-version brought the
+	// page to (version -1 until one arrives).
+	version int64
+	at      int64
 }
 
 // dial opens a viewer on path of the server at base (http://…) in lang.
@@ -61,12 +66,19 @@ func dial(t testing.TB, base, path, lang string, opts *websocket.DialOptions) *v
 	}
 	c.SetReadLimit(8 << 20)
 	t.Cleanup(func() { c.CloseNow() })
-	return &viewer{t: t, c: c, seats: map[string]element{}, occ: map[string]string{}, avail: map[string]element{}}
+	return &viewer{t: t, c: c, seats: map[string]element{}, occ: map[string]string{}, avail: map[string]element{}, version: -1}
+}
+
+// since is the socket path of a page of the performance slug drawn at
+// version, at the server time at.
+func since(slug string, version int64, at time.Time) string {
+	return fmt.Sprintf("/ws/p/%s?v=%d&t=%d", slug, version, at.Unix())
 }
 
 // next reads one message, checks that it is made only of top-level
 // elements with an id and hx-swap-oob (the house rule for live payloads),
-// applies it to the viewer's state and returns its elements.
+// applies it to the viewer's state and returns its elements, except the
+// #live-version at the end of every seat map message, which it records.
 func (v *viewer) next() []element {
 	v.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
@@ -83,8 +95,20 @@ func (v *viewer) next() []element {
 	if err != nil {
 		v.t.Fatalf("message %d: %v\n%.400s", v.messages, err, data)
 	}
+	var out []element
 	for _, e := range els {
+		if e.id != "live-version" {
+			out = append(out, e)
+		}
 		switch {
+		case e.id == "live-version":
+			var err error
+			if v.version, err = strconv.ParseInt(e.attrs["data-v"], 10, 64); err != nil {
+				v.t.Fatalf("message %d: #live-version data-v %q", v.messages, e.attrs["data-v"])
+			}
+			if v.at, err = strconv.ParseInt(e.attrs["data-t"], 10, 64); err != nil {
+				v.t.Fatalf("message %d: #live-version data-t %q", v.messages, e.attrs["data-t"])
+			}
 		case strings.HasPrefix(e.id, "seat-"):
 			if e.attrs["data-seat"] != strings.TrimPrefix(e.id, "seat-") {
 				v.t.Fatalf("seat element %s has data-seat %q", e.id, e.attrs["data-seat"])
@@ -109,7 +133,11 @@ func (v *viewer) next() []element {
 			v.t.Fatalf("message %d has an element with unexpected id %q", v.messages, e.id)
 		}
 	}
-	return els
+	seatMap := len(v.avail) == 0
+	if last := els[len(els)-1]; seatMap && last.id != "live-version" {
+		v.t.Fatalf("message %d does not end with #live-version but with #%s", v.messages, last.id)
+	}
+	return out
 }
 
 // until reads messages until ok says the state is as wanted.

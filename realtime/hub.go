@@ -73,9 +73,20 @@ func merge(dst []byte, ms []*message) []byte {
 	return dst
 }
 
+// Position is where a page's live regions stand: the performance's change
+// version they were drawn at (or last brought to over the socket) and the
+// server time of that moment, which says which holds had not yet run out
+// for the page. Pages carry it in their socket URL (see
+// components.LiveURL) and in #live-version.
+type Position struct {
+	Version int64
+	At      time.Time
+}
+
 // subscriber is one viewer's socket as its hub sees it.
 type subscriber struct {
 	lang  string
+	from  *Position // where the viewer's page stands; nil when unknown
 	queue chan *message
 	hub   *hub // set by Broker.join
 
@@ -87,8 +98,8 @@ type subscriber struct {
 	reason string
 }
 
-func newSubscriber(lang string, queueSize int) *subscriber {
-	return &subscriber{lang: lang, queue: make(chan *message, queueSize), gone: make(chan struct{})}
+func newSubscriber(lang string, from *Position, queueSize int) *subscriber {
+	return &subscriber{lang: lang, from: from, queue: make(chan *message, queueSize), gone: make(chan struct{})}
 }
 
 // drop tells the subscriber's socket to close with code.
@@ -120,6 +131,9 @@ type feed interface {
 	expire(now time.Time) *delta
 	// nextExpiry is when expire next has work; zero for never.
 	nextExpiry() time.Time
+	// catchUp returns what a page at pos lacks of the current state: nil
+	// for nothing, or full when only the whole state will do.
+	catchUp(pos Position) (d *delta, full bool)
 	// full renders the whole state.
 	full(ctx context.Context, b *builder) error
 }
@@ -273,7 +287,7 @@ func (h *hub) arm(timer *time.Timer, dirty bool, refreshAt time.Time) {
 	}
 }
 
-// admit sends each joining viewer the full state for its language and
+// admit sends each joining viewer what its page lacks (see first) and
 // then registers it for batches.
 func (h *hub) admit() {
 	h.mu.Lock()
@@ -283,7 +297,7 @@ func (h *hub) admit() {
 	}
 	h.mu.Unlock()
 	for _, s := range waiting {
-		m, err := h.fullState(s.lang)
+		m, err := h.first(s)
 		h.mu.Lock()
 		if _, ok := h.joining[s]; !ok { // it left meanwhile
 			h.mu.Unlock()
@@ -292,17 +306,40 @@ func (h *hub) admit() {
 		delete(h.joining, s)
 		if err != nil {
 			h.mu.Unlock()
-			h.b.log.Error("live: render full state", "hub", h.key, "lang", s.lang, "error", err)
+			h.b.log.Error("live: render first message", "hub", h.key, "lang", s.lang, "error", err)
 			s.drop(websocket.StatusInternalError, "render failed")
 			continue
 		}
-		s.queue <- m // the queue is empty: this is its first message
+		if m != nil {
+			s.queue <- m // the queue is empty: this is its first message
+		}
 		if h.subs[s.lang] == nil {
 			h.subs[s.lang] = make(map[*subscriber]struct{})
 		}
 		h.subs[s.lang][s] = struct{}{}
 		h.mu.Unlock()
 	}
+}
+
+// first is a joining viewer's first message: the changes its page lacks
+// when the viewer says where its page stands and is not too far behind
+// (nil when the page is current: a page just loaded needs nothing), else
+// the full state. A page's first socket message therefore never resends
+// the hall it was just drawn with.
+func (h *hub) first(s *subscriber) (*message, error) {
+	if s.from != nil {
+		d, full := h.feed.catchUp(*s.from)
+		if !full {
+			if d == nil {
+				h.b.metrics.first.WithLabelValues("none").Inc()
+				return nil, nil
+			}
+			h.b.metrics.first.WithLabelValues("changes").Inc()
+			return h.render(s.lang, d.render)
+		}
+	}
+	h.b.metrics.first.WithLabelValues("full").Inc()
+	return h.fullState(s.lang)
 }
 
 // fullState returns the full state rendered for lang, rendering it once

@@ -13,6 +13,7 @@ type metrics struct {
 	batches       prometheus.Counter
 	notifications prometheus.Counter
 	reconnects    prometheus.Counter
+	first         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,9 +47,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "festa_live_listener_reconnects_total",
 			Help: "Times the LISTEN connection was lost and reopened.",
 		}),
+		first: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "festa_live_first_messages_total",
+			Help: "What (re)connecting viewers were sent first: kind=none (the page was current), changes (the seats it lacked) or full (the whole state).",
+		}, []string{"kind"}),
+	}
+	for _, kind := range []string{"none", "changes", "full"} {
+		m.first.WithLabelValues(kind) // exported from the start, at zero
 	}
 	if reg != nil {
-		reg.MustRegister(m.viewers, m.sent, m.kicked, m.latency, m.batches, m.notifications, m.reconnects)
+		reg.MustRegister(m.viewers, m.sent, m.kicked, m.latency, m.batches, m.notifications, m.reconnects, m.first)
 	}
 	return m
 }

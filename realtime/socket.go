@@ -28,31 +28,34 @@ func acceptOptions() *websocket.AcceptOptions {
 }
 
 // ServePerformance upgrades the request to a WebSocket that streams the
-// performance's seat map in lang: first the full state (the whole seat
-// grid and the occupancy, hx-swap-oob), then every change. The caller has
-// checked that the performance exists (answer 404 before calling).
+// performance's seat map in lang: first what the page at from lacks (the
+// seats changed since, or nothing; the whole seat grid when from is nil
+// or too far behind), then every change, each message ending with the
+// position the page is then at (#live-version). All of it is hx-swap-oob.
+// The caller has checked that the performance exists (answer 404 before
+// calling).
 //
 // It returns as soon as the socket is open; the socket then lives on its
 // own, so nothing of the request (its context included) is used after the
 // upgrade. A failed upgrade has been answered by the time it returns.
-func (b *Broker) ServePerformance(w http.ResponseWriter, r *http.Request, performanceID int64, lang string) {
-	b.serve(w, r, performanceID, lang)
+func (b *Broker) ServePerformance(w http.ResponseWriter, r *http.Request, performanceID int64, lang string, from *Position) {
+	b.serve(w, r, performanceID, lang, from)
 }
 
 // ServeHome is ServePerformance for the event home: "seats left" of every
-// performance.
+// performance, all of them first.
 func (b *Broker) ServeHome(w http.ResponseWriter, r *http.Request, lang string) {
-	b.serve(w, r, homeKey, lang)
+	b.serve(w, r, homeKey, lang, nil)
 }
 
-func (b *Broker) serve(w http.ResponseWriter, r *http.Request, key int64, lang string) {
+func (b *Broker) serve(w http.ResponseWriter, r *http.Request, key int64, lang string, from *Position) {
 	c, err := websocket.Accept(smallReads{w}, r, b.accept)
 	if err != nil {
 		// Accept has answered (403 for another origin, 426 for plain HTTP).
 		b.log.Debug("live: websocket upgrade refused", "error", err)
 		return
 	}
-	s := newSubscriber(lang, b.cfg.QueueSize)
+	s := newSubscriber(lang, from, b.cfg.QueueSize)
 	if !b.join(key, s) {
 		c.Close(websocket.StatusServiceRestart, "server restarting")
 		return
