@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"festa/apptest"
@@ -62,4 +66,44 @@ func TestSeatMapFillsLiveInAnotherBrowser(t *testing.T) {
 		chromedp.WaitVisible(`#seat-C12[data-state="sold"]`),
 		chromedp.WaitVisible(`#occupancy[data-sold="1"][data-held="0"]`),
 	)
+}
+
+// A page just loaded already shows the hall: its socket sends no whole
+// grid (a 93 KB swap and a second of a phone's main thread), only the
+// changes that come after, and #live-version follows them.
+func TestFreshPageGetsOnlyChanges(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true})
+	var version string
+	browsertest.Run(t, ctx,
+		chromedp.ActionFunc(func(c context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(`window.__grids = 0; window.__messages = 0;
+				document.addEventListener("htmx:oobBeforeSwap", e => { if (e.target.id === "seatmap") window.__grids++; });
+				document.addEventListener("htmx:wsAfterMessage", () => window.__messages++);`).Do(c)
+			return err
+		}),
+		chromedp.Navigate(app.URL+"/p/opening"),
+		chromedp.WaitVisible(`#live-status[data-live="open"]`),
+		chromedp.AttributeValue(`#live-version`, "data-v", &version, nil),
+	)
+	c := app.NewClient(t)
+	c.SignIn(app.Demo.Students[0].No)
+	c.Get("/p/opening")
+	if status, body := c.Post("/p/opening/hold", url.Values{"seat": {"C12"}}, true); status != http.StatusOK {
+		t.Fatalf("hold: %d\n%.300s", status, body)
+	}
+	var grids, messages int
+	var after string
+	browsertest.Run(t, ctx,
+		chromedp.WaitVisible(`#seat-C12[data-state="held"]`),
+		chromedp.Evaluate(`window.__grids`, &grids),
+		chromedp.Evaluate(`window.__messages`, &messages),
+		chromedp.AttributeValue(`#live-version`, "data-v", &after, nil),
+	)
+	if grids != 0 || messages != 1 {
+		t.Errorf("after a fresh load and one hold the socket sent %d messages and %d whole grids, want the one change", messages, grids)
+	}
+	if after == version || after == "" {
+		t.Errorf("#live-version stayed %q after a change (page drawn at %q)", after, version)
+	}
 }
