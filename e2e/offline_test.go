@@ -32,6 +32,10 @@ func TestTicketOpensOffline(t *testing.T) {
 
 	browsertest.Run(t, ctx, dark())
 	a11ySignIn(t, ctx, front.URL, student.No, student.Code)
+	// Signed in, the worker is installed (here on the list the sign-in led
+	// to); as in life, it is active by the time a seat is confirmed.
+	browsertest.Run(t, ctx, chromedp.Poll(`navigator.serviceWorker.getRegistration("/tickets").then(r => !!(r && r.active))`,
+		nil, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 	a11yPost(t, ctx, "/p/opening/hold", "seat=C12")
 	confirmed := a11yPost(t, ctx, "/p/opening/confirm", "")
 	u, err := url.Parse(confirmed)
@@ -40,44 +44,41 @@ func TestTicketOpensOffline(t *testing.T) {
 	}
 	ticketURL := front.URL + u.Path
 
-	// The first visit registers the worker and asks it to keep the page.
+	// The first visit is the one confirming leads to (with ?new=1, the
+	// "booked" moment): the worker, registered on the pages before, keeps
+	// the plain ticket page, without that moment.
 	var token, cacheControl string
 	browsertest.Run(t, ctx,
-		chromedp.Navigate(ticketURL),
+		chromedp.Navigate(front.URL+u.RequestURI()),
 		chromedp.WaitVisible(`[data-ticket-token]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.booked-banner`, chromedp.ByQuery),
 		chromedp.AttributeValue(`[data-ticket-token]`, "data-ticket-token", &token, nil),
 		chromedp.WaitReady(`html[data-offline="ready"]`, chromedp.ByQuery),
-		// The page is private, no-store for HTTP caches; Cache Storage keeps
-		// it anyway, which is the point.
-		chromedp.Evaluate(`fetch(location.pathname, {cache: "no-store"}).then(r => r.headers.get("Cache-Control"))`, &cacheControl, awaitPromise),
 	)
-	if !strings.Contains(cacheControl, "no-store") {
-		t.Errorf("the ticket page's Cache-Control is %q, want no-store", cacheControl)
-	}
-	// A second, online visit is controlled by the worker (network first).
-	// Its scope is the tickets: the seat map never waits for it.
-	var scope, controller string
-	browsertest.Run(t, ctx,
-		chromedp.Reload(),
-		chromedp.WaitVisible(`[data-ticket-token]`, chromedp.ByQuery),
-		chromedp.Evaluate(`navigator.serviceWorker.getRegistration().then(r => r ? r.scope : "")`, &scope, awaitPromise),
-		chromedp.Evaluate(`navigator.serviceWorker.controller ? navigator.serviceWorker.controller.scriptURL : ""`, &controller),
-	)
-	if scope != front.URL+"/tickets" || controller != front.URL+"/sw.js" {
-		t.Errorf("service worker scope %q, controller %q; want %s/tickets and %s/sw.js", scope, controller, front.URL, front.URL)
-	}
-
 	offline.set(true)
 	before := front.requests.Load()
 	var offlineToken, qr string
 	var kept []string
+	var banners int
+	var scope, controller string
 	browsertest.Run(t, ctx,
-		chromedp.Reload(),
+		chromedp.Navigate(ticketURL),
 		chromedp.WaitVisible(`[data-ticket-token]`, chromedp.ByQuery),
 		chromedp.AttributeValue(`[data-ticket-token]`, "data-ticket-token", &offlineToken, nil),
 		chromedp.AttributeValue(`figure img`, "src", &qr, nil),
 		chromedp.Evaluate(`caches.open("festa-tickets-v1").then(c => c.keys()).then(ks => ks.map(k => new URL(k.url).pathname))`, &kept, awaitPromise),
+		chromedp.Evaluate(`document.querySelectorAll(".booked-banner").length`, &banners),
+		chromedp.Evaluate(`navigator.serviceWorker.getRegistration().then(r => r ? r.scope : "")`, &scope, awaitPromise),
+		chromedp.Evaluate(`navigator.serviceWorker.controller ? navigator.serviceWorker.controller.scriptURL : ""`, &controller),
 	)
+	// The worker answered; its scope is the tickets, so the seat map never
+	// waits for it.
+	if scope != front.URL+"/tickets" || controller != front.URL+"/sw.js" {
+		t.Errorf("service worker scope %q, controller %q; want %s/tickets and %s/sw.js", scope, controller, front.URL, front.URL)
+	}
+	if banners != 0 {
+		t.Error("the offline ticket replays the \"booked\" moment")
+	}
 	if offlineToken != token || !strings.HasPrefix(qr, "data:image/png;base64,") {
 		t.Errorf("offline ticket: token %q (want %q), QR %.40q", offlineToken, token, qr)
 	}
@@ -90,7 +91,7 @@ func TestTicketOpensOffline(t *testing.T) {
 	// The list of tickets opens offline too.
 	browsertest.Run(t, ctx, chromedp.Navigate(front.URL+"/tickets"), chromedp.WaitVisible(`a[href="`+u.Path+`"]`, chromedp.ByQuery))
 	if n := front.requests.Load() - before; n != 0 {
-		t.Errorf("%d requests reached the server while offline", n)
+		t.Errorf("%d requests reached the server while offline, the last %v", n, front.last.Load())
 	}
 	// Only the student's tickets and the files they use are kept.
 	for _, k := range kept {
@@ -107,6 +108,9 @@ func TestTicketOpensOffline(t *testing.T) {
 	var left int
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(ticketURL),
+		// The page is private, no-store for HTTP caches; Cache Storage kept
+		// it anyway, which is the point.
+		chromedp.Evaluate(`fetch(location.pathname, {cache: "no-store"}).then(r => r.headers.get("Cache-Control"))`, &cacheControl, awaitPromise),
 		chromedp.WaitVisible(`form[action="/logout"] button`),
 		chromedp.Click(`form[action="/logout"] button`),
 		chromedp.WaitVisible(`header a[href="/login"]`),
@@ -114,6 +118,9 @@ func TestTicketOpensOffline(t *testing.T) {
 			nil, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Evaluate(`caches.keys().then(k => k.length)`, &left, awaitPromise),
 	)
+	if !strings.Contains(cacheControl, "no-store") {
+		t.Errorf("the ticket page's Cache-Control is %q, want no-store", cacheControl)
+	}
 	if left != 0 {
 		t.Errorf("%d caches left after sign-out", left)
 	}
@@ -144,6 +151,7 @@ func contains(list []string, s string) bool {
 type countingFront struct {
 	URL      string
 	requests atomic.Int64
+	last     atomic.Value // the last request's path, for a failure message
 }
 
 func newCountingFront(t *testing.T, backend string) *countingFront {
@@ -156,6 +164,7 @@ func newCountingFront(t *testing.T, backend string) *countingFront {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
+		f.last.Store(r.Method + " " + r.URL.RequestURI())
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
