@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -55,6 +56,25 @@ func TestTicketOpensOffline(t *testing.T) {
 		chromedp.AttributeValue(`[data-ticket-token]`, "data-ticket-token", &token, nil),
 		chromedp.WaitReady(`html[data-offline="ready"]`, chromedp.ByQuery),
 	)
+	// Chromium reads the manifest without complaint and finds festa
+	// installable.
+	var manifestErrors []*page.AppManifestError
+	var installErrors []*page.InstallabilityError
+	browsertest.Run(t, ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		if _, manifestErrors, _, _, err = page.GetAppManifest().Do(ctx); err != nil {
+			return err
+		}
+		installErrors, err = page.GetInstallabilityErrors().Do(ctx)
+		return err
+	}))
+	for _, e := range manifestErrors {
+		t.Errorf("manifest: %s (line %d)", e.Message, e.Line)
+	}
+	for _, e := range installErrors {
+		t.Errorf("not installable: %s", e.ErrorID)
+	}
+
 	offline.set(true)
 	before := front.requests.Load()
 	var offlineToken, qr string
