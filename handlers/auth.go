@@ -257,7 +257,7 @@ func (h *Handler) staffLogout(c echo.Context) error {
 	if err := h.sessions.Destroy(c.Request().Context()); err != nil {
 		return err
 	}
-	clearSiteData(c)
+	clearHTTPCache(c)
 	return c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 

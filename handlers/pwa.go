@@ -97,12 +97,20 @@ func (h *Handler) serveManifest(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/manifest+json", body)
 }
 
-// clearSiteData tells the browser, at sign-out, to drop what it kept for
-// this site: the HTTP cache and the storage, which holds the offline
-// tickets and their service worker. Cookies are left alone (the language
-// choice stays); the session cookie is already void. Browsers that do not
-// know the header are covered by pwa.js, which empties the ticket cache on
-// the next page that shows nobody signed in.
+// clearSiteData tells the browser, at a student's sign-out, to drop what
+// it kept for this site: the HTTP cache and the storage, which holds the
+// offline tickets and their service worker. Cookies are left alone (the
+// language choice stays); the session cookie is already void. Browsers
+// that do not know the header are covered by pwa.js, which empties the
+// ticket cache on the next page that shows nobody signed in.
 func clearSiteData(c echo.Context) {
 	c.Response().Header().Set("Clear-Site-Data", `"cache", "storage"`)
+}
+
+// clearHTTPCache is the staff sign-out's share of clearSiteData: the HTTP
+// cache only. A gate phone keeps in its storage the scans it made offline
+// and has not sent yet; they must survive a change of staff, so the
+// storage is not cleared (gate.js drops the ticket list itself).
+func clearHTTPCache(c echo.Context) {
+	c.Response().Header().Set("Clear-Site-Data", `"cache"`)
 }

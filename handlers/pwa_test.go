@@ -95,8 +95,9 @@ func TestAppFilesAreServed(t *testing.T) {
 	}
 }
 
-// Signing out tells the browser to drop the site's cache and storage: the
-// offline tickets and their service worker go with the session.
+// A student signing out tells the browser to drop the site's cache and
+// storage: the offline tickets and their service worker go with the
+// session.
 func TestSignOutClearsSiteData(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 1})
 	c := app.NewClient(t)
@@ -115,5 +116,18 @@ func TestSignOutClearsSiteData(t *testing.T) {
 	}
 	if got := resp.Header.Get("Clear-Site-Data"); got != `"cache", "storage"` {
 		t.Errorf("logout Clear-Site-Data %q", got)
+	}
+
+	// Staff sign-out clears the HTTP cache only: a gate phone's storage
+	// holds the scans it made offline and has not sent yet.
+	c.Get("/staff/login")
+	req, err = http.NewRequest("POST", app.URL+"/staff/logout", strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ = c.Do(req)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Clear-Site-Data") != `"cache"` {
+		t.Errorf("staff logout: %d, Clear-Site-Data %q, want \"cache\"", resp.StatusCode, resp.Header.Get("Clear-Site-Data"))
 	}
 }

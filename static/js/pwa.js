@@ -39,16 +39,20 @@
     reg.active.postMessage({ keep: urls }, [channel.port2]);
   });
 
+  // forget touches only what is the tickets': the gate keeps its own
+  // things on this origin.
   function forget() {
     if (window.caches) {
       caches.keys().then(function (keys) {
         keys.forEach(function (k) {
-          if (k.indexOf("festa-") === 0) caches.delete(k);
+          if (k.indexOf("festa-tickets") === 0) caches.delete(k);
         });
       });
     }
     navigator.serviceWorker.getRegistrations().then(function (regs) {
-      regs.forEach(function (r) { r.unregister(); });
+      regs.forEach(function (r) {
+        if (new URL(r.scope).pathname === "/tickets") r.unregister();
+      });
     });
   }
 })();
