@@ -46,4 +46,10 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/gate/scan", h.scanTicket, gate)
 	e.GET("/gate/lookup", h.lookupTickets, gate)
 	e.GET("/gate/offline", h.offlineData, gate)
+
+	// The council console (admin*.go): council accounts only. The group's
+	// middleware also guards paths under /admin that match no route, so
+	// they answer 404 only to the council.
+	admin := e.Group("/admin", h.requireStaff("council"))
+	admin.GET("", h.showAdmin)
 }
