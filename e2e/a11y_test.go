@@ -18,18 +18,6 @@ import (
 	"festa/browsertest"
 )
 
-// a11yKnownFailures are axe rules that still fail on elements another
-// piece of work owns, keyed by rule id, with a test of the failing node's
-// selector: only those nodes are forgiven, the rule still fails anywhere
-// else. Each entry is a debt with an owner, not a waiver.
-//
-// TODO(seat map): the seat buttons show their number ("12") but are named
-// "C열 12번 …"; the accessible name must contain the visible text. Remove
-// this entry when the seat map's names do.
-var a11yKnownFailures = map[string]func(selector string) bool{
-	"label-content-name-mismatch": func(sel string) bool { return strings.HasPrefix(sel, "#seat-") },
-}
-
 // Every page a student or a visitor meets, in Korean and in English, dark
 // and light, on a phone: axe-core finds no serious or critical violation. The pages are
 // met as a person meets them: signed out, then signed in, holding a seat,
@@ -104,25 +92,10 @@ func TestAxeFindsViolations(t *testing.T) {
 }
 
 // a11yCheck fails the test on every serious or critical axe violation of
-// the current page, except the known ones above.
+// the current page, naming the rule, its impact and the first elements.
 func a11yCheck(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	for _, v := range browsertest.Axe(t, ctx) {
-		if known := a11yKnownFailures[v.ID]; known != nil {
-			rest := v.Nodes[:0:0]
-			for _, n := range v.Nodes {
-				if !known(n.Selector()) {
-					rest = append(rest, n)
-				}
-			}
-			if len(rest) < len(v.Nodes) {
-				t.Logf("%s: known failure (see a11yKnownFailures): %s on %d nodes", page, v.ID, len(v.Nodes)-len(rest))
-			}
-			if len(rest) == 0 {
-				continue
-			}
-			v.Nodes = rest
-		}
 		t.Errorf("%s: %s", page, v)
 	}
 }
