@@ -39,6 +39,9 @@ func TestAppFilesAreServed(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/manifest+json" {
 			t.Fatalf("manifest: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "private, max-age=300" {
+			t.Errorf("manifest Cache-Control %q", cc)
+		}
 		var m struct {
 			Name, ShortName, Description, Lang, Display string
 			StartURL                                    string `json:"start_url"`
