@@ -392,3 +392,40 @@ func TestGateOfflineOnAPhone(t *testing.T) {
 		t.Errorf("%d duplicates recorded, want 1", n)
 	}
 }
+
+// The scanner's pages and every kind of verdict screen, in Korean and
+// English, have no serious or critical accessibility violation (axe-core).
+func TestGatePagesPassAxe(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	token := bookTicket(t, app, "10101", "B3")
+	for _, lang := range []string{"ko-KR,ko", "en-US,en"} {
+		ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2, Lang: lang})
+		run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+		check := func(what string) {
+			t.Helper()
+			for _, v := range browsertest.Axe(t, ctx) {
+				t.Errorf("%s, %s: %s", lang, what, v)
+			}
+		}
+		run(dark(),
+			chromedp.Navigate(app.URL+"/staff/login?next=%2Fgate"),
+			chromedp.WaitVisible(`input[name="username"]`),
+			chromedp.SendKeys(`input[name="username"]`, "gate"),
+			chromedp.SendKeys(`input[name="password"]`, staffPassword(t, app, "gate")),
+			chromedp.Submit(`input[name="password"]`),
+			chromedp.WaitVisible(`#gate-setup`),
+		)
+		check("set-up")
+		run(chromedp.SendKeys(`#gate-name`, "A"), chromedp.Submit(`#gate-name`), chromedp.WaitVisible(`#scan-token`))
+		check("scanner")
+		for _, tc := range []struct{ token, result string }{{token, "admitted"}, {token, "already-used"}, {"F1.nope", "invalid"}} {
+			run(
+				chromedp.WaitNotPresent(`#verdict [data-result]`),
+				chromedp.KeyEvent(tc.token+kb.Enter),
+				chromedp.WaitVisible(`#verdict [data-result="`+tc.result+`"]`),
+			)
+			check(tc.result)
+		}
+		app.Exec(t, `DELETE FROM check_ins`)
+	}
+}
