@@ -149,6 +149,10 @@ func mapRaised(err error) error {
 		return ErrSeatTaken
 	case "festa:hold_expired":
 		return ErrHoldExpired
+	case "festa:checked_in":
+		// A ticket scanned at the gate while it was being cancelled: the
+		// check-in trigger (migration 005) wins the race.
+		return ErrCheckedIn
 	}
 	return err
 }

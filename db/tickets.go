@@ -192,7 +192,7 @@ func (s *Store) CancelTicket(ctx context.Context, id string, studentID int64, a 
 		err = refusal(code)
 	}
 	if err != nil {
-		return t, fmt.Errorf("db: cancel ticket: %w", err)
+		return t, fmt.Errorf("db: cancel ticket: %w", mapRaised(err))
 	}
 	return s.TicketForStudent(ctx, id, studentID)
 }

@@ -371,6 +371,12 @@ func (h *Handler) signIn(ctx context.Context, values map[string]any) error {
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	// A session is a student's or a staff member's, never both: signing in
+	// as one ends the other, so a gate phone handed to a student (or the
+	// reverse) never carries two identities.
+	for _, k := range []string{sessStudentID, sessStudentNo, sessName, sessStaffID, sessStaffUser, sessStaffRole} {
+		h.sessions.Remove(ctx, k)
+	}
 	for k, v := range values {
 		h.sessions.Put(ctx, k, v)
 	}

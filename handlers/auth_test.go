@@ -1238,3 +1238,33 @@ func (b *authSyncBuffer) Reset() {
 	defer b.mu.Unlock()
 	b.buf.Reset()
 }
+
+// A session is a student's or a staff member's, never both: a gate phone a
+// student signed in on, then handed to staff (or the reverse), must not
+// carry the first identity along.
+func TestSignInAsOneRoleEndsTheOther(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	c := authSignedIn(t, app, app.Demo.Students[0])
+	if status, _ := c.Get("/tickets"); status != http.StatusOK {
+		t.Fatalf("student /tickets: %d", status)
+	}
+	c.Get("/staff/login")
+	if resp, _ := authPost(app, c, "/staff/login", url.Values{"username": {"gate"}, "password": {authStaffPassword(t, app, "gate")}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff sign-in: %d", resp.StatusCode)
+	}
+	if resp, _ := c.Do(mustRequest(t, "GET", app.URL+"/tickets")); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("after staff sign-in the student's /tickets answers %d to %q, want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if status, _ := c.Get("/gate"); status != http.StatusOK {
+		t.Errorf("staff /gate: %d", status)
+	}
+	// And back: a student signing in on the gate phone ends the staff session.
+	st := app.Demo.Students[1]
+	c.Get("/login")
+	if resp, _ := authPost(app, c, "/login", url.Values{"student_no": {st.No}, "code": {st.Code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("student sign-in: %d", resp.StatusCode)
+	}
+	if resp, _ := c.Do(mustRequest(t, "GET", app.URL+"/gate")); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login") {
+		t.Errorf("after student sign-in /gate answers %d to %q, want a redirect to /staff/login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
