@@ -47,9 +47,21 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/gate/lookup", h.lookupTickets, gate)
 	e.GET("/gate/offline", h.offlineData, gate)
 
+	// The projection screen (screen.go): a council session or a display
+	// key of the performance (?key=), for the page and its socket alike.
+	e.GET("/screen/:performance", h.showScreen, h.requireScreenViewer)
+	e.GET("/ws/screen/:performance", h.watchScreen, h.requireScreenViewer)
+
 	// The council console (admin*.go): council accounts only. The group's
 	// middleware also guards paths under /admin that match no route, so
 	// they answer 404 only to the council.
 	admin := e.Group("/admin", h.requireStaff("council"))
 	admin.GET("", h.showAdmin)
+
+	// Display keys of the projection screen (admin_keys.go).
+	admin.GET("/screens", h.showScreens)
+	admin.GET("/p/:performance/screen-keys", h.showScreenKeys)
+	admin.POST("/p/:performance/screen-keys", h.createScreenKey)
+	admin.POST("/p/:performance/screen-keys/:id/rotate", h.rotateScreenKey)
+	admin.POST("/p/:performance/screen-keys/:id/revoke", h.revokeScreenKey)
 }

@@ -84,7 +84,7 @@ type Broker struct {
 	cancel context.CancelFunc
 
 	mu     sync.RWMutex
-	hubs   map[int64]*hub // by performance id; homeKey is the event home
+	hubs   map[int64]*hub // by performance id; homeKey is the event home, screenKey a projection screen
 	closed bool
 	// wg counts hub goroutines and sockets; Add only under mu while open.
 	wg sync.WaitGroup
@@ -130,10 +130,13 @@ func NewBroker(cfg Config) *Broker {
 // twice for one change costs one cheap version check.
 func (b *Broker) Wake(performanceID int64) {
 	b.mu.RLock()
-	h, home := b.hubs[performanceID], b.hubs[homeKey]
+	h, home, screen := b.hubs[performanceID], b.hubs[homeKey], b.hubs[screenKey(performanceID)]
 	b.mu.RUnlock()
 	if h != nil && performanceID != homeKey {
 		h.poke()
+	}
+	if screen != nil && performanceID != homeKey {
+		screen.poke()
 	}
 	if home != nil {
 		home.poke()

@@ -38,6 +38,11 @@ type seatFeed struct {
 	// A later change of the seat clears it.
 	unsure   []bool
 	loadedAt time.Time
+
+	// draw renders a live update of the changed seats with the counts
+	// and the position they bring a page to; nil draws the performance
+	// page's regions. The projection screen (screenFeed) draws its own.
+	draw func(views []components.SeatView, occ components.Occupancy, version int64, now time.Time) func(context.Context, *builder) error
 }
 
 func (f *seatFeed) load(ctx context.Context) error {
@@ -125,6 +130,9 @@ func (f *seatFeed) delta(changed []int, oldest, now time.Time) *delta {
 		views[j] = f.view(f.seats[i])
 	}
 	occ, version := f.occupancy(), f.version
+	if f.draw != nil {
+		return &delta{oldest: oldest, render: f.draw(views, occ, version, now)}
+	}
 	return &delta{oldest: oldest, render: func(ctx context.Context, b *builder) error {
 		for _, v := range views {
 			if err := b.add(ctx, "seat-"+v.Label, components.Seat(v, true)); err != nil {

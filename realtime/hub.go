@@ -172,9 +172,12 @@ func newHub(b *Broker, key int64) *hub {
 		fulls:   make(map[string]*message),
 		locs:    make(map[string]*i18n.Localizer),
 	}
-	if key == homeKey {
+	switch {
+	case key == homeKey:
 		h.feed = &homeFeed{store: b.store}
-	} else {
+	case key < 0:
+		h.feed = newScreenFeed(b.store, -key)
+	default:
 		h.feed = &seatFeed{store: b.store, id: key, tag: b.cfg.HolderTag}
 	}
 	return h
