@@ -43,7 +43,13 @@ func livePosition(c echo.Context) *realtime.Position {
 	if err != nil || t <= 0 {
 		return nil
 	}
-	return &realtime.Position{Version: v, At: time.Unix(t, 0)}
+	// s is the sales banner the page shows (components.SalesBannerView.Key,
+	// a few characters); anything longer is not one.
+	sales := c.QueryParam("s")
+	if len(sales) > 32 {
+		sales = ""
+	}
+	return &realtime.Position{Version: v, At: time.Unix(t, 0), Sales: sales}
 }
 
 // watchHome opens the event home's socket: live "seats left" per

@@ -57,6 +57,19 @@ func (h *Handler) routes(e *echo.Echo) {
 	// they answer 404 only to the council.
 	admin := e.Group("/admin", h.requireStaff("council"))
 	admin.GET("", h.showAdmin)
+	admin.GET("/stats", h.showAdminStats)
+
+	// Sales control (admin_sales.go), the audit log (admin_audit.go) and
+	// the exports (admin_exports.go).
+	admin.POST("/p/:performance/open", h.openSales)
+	admin.POST("/p/:performance/pause", h.pauseSales)
+	admin.POST("/p/:performance/resume", h.resumeSales)
+	admin.POST("/p/:performance/close", h.closeSales)
+	admin.POST("/p/:performance/closing", h.setSalesClose)
+	admin.GET("/p/:performance/attendees.csv", h.exportAttendees)
+	admin.GET("/p/:performance/checkins.csv", h.exportCheckIns)
+	admin.GET("/audit", h.showAudit)
+	admin.GET("/audit.csv", h.exportAudit)
 
 	// Display keys of the projection screen (admin_keys.go).
 	admin.GET("/screens", h.showScreens)

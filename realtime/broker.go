@@ -143,14 +143,52 @@ func (b *Broker) Wake(performanceID int64) {
 	}
 }
 
+// WakeSales tells the broker that the performance's sales state changed
+// (the council opened, paused, resumed or closed them): its hub re-reads
+// it and shows or drops the pause banner (#sales-banner); the home page's
+// hub recounts, which reads every performance's sales state too; then
+// everything Wake wakes. Like Wake it never blocks.
+func (b *Broker) WakeSales(performanceID int64) {
+	b.mu.RLock()
+	h := b.hubs[performanceID]
+	b.mu.RUnlock()
+	if h != nil && performanceID != homeKey {
+		h.salesStale.Store(true)
+	}
+	b.Wake(performanceID)
+}
+
 // WakeAll wakes every hub: the catch-up after the listener reconnects, and
-// the periodic one that covers a NOTIFY lost on a silent connection.
+// the periodic one that covers a NOTIFY lost on a silent connection. Each
+// hub re-reads its sales state too (one small query), so a lost sales
+// NOTIFY, or sales opening or closing on the clock, reaches viewers by
+// the next catch-up.
 func (b *Broker) WakeAll() {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for _, h := range b.hubs {
+		h.salesStale.Store(true)
 		h.poke()
 	}
+}
+
+// Viewers counts the viewers connected to this instance, by performance
+// id; the event home's are under 0. Other instances' viewers are not
+// counted.
+func (b *Broker) Viewers() map[int64]int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make(map[int64]int, len(b.hubs))
+	for key, h := range b.hubs {
+		h.mu.Lock()
+		n := len(h.joining)
+		for _, set := range h.subs {
+			n += len(set)
+		}
+		h.mu.Unlock()
+		out[key] = n
+	}
+	return out
 }
 
 // Close closes every socket with 1012 (service restart), refuses new ones

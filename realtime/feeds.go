@@ -3,8 +3,10 @@ package realtime
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
+	"festa/booking"
 	"festa/components"
 	"festa/db"
 )
@@ -39,6 +41,13 @@ type seatFeed struct {
 	unsure   []bool
 	loadedAt time.Time
 
+	// sales is the performance's sales state as last read, and banner the
+	// key of the #sales-banner last shown (components.SalesBannerView.Key).
+	// They change by council action, not through the change log: the hub
+	// re-reads them when told (WakeSales) and at every catch-up.
+	sales  db.SalesState
+	banner string
+
 	// draw renders a live update of the changed seats with the counts
 	// and the position they bring a page to; nil draws the performance
 	// page's regions. The projection screen (screenFeed) draws its own.
@@ -50,6 +59,10 @@ func (f *seatFeed) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if f.sales, err = f.store.PerformanceSales(ctx, f.id); err != nil {
+		return err
+	}
+	f.banner = f.bannerView(time.Now()).Key()
 	f.seats, f.version, f.loadedAt = seats, version, time.Now()
 	f.lapsed = make([]time.Time, len(seats))
 	f.unsure = make([]bool, len(seats))
@@ -89,6 +102,53 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 		return nil, nil
 	}
 	return f.delta(changed, b.Oldest, time.Now()), nil
+}
+
+// bannerView is the pause banner as it is at now.
+func (f *seatFeed) bannerView(now time.Time) components.SalesBannerView {
+	p := db.Performance{SalesOpenAt: f.sales.OpenAt, SalesCloseAt: f.sales.CloseAt, Paused: f.sales.Paused}
+	return components.SalesBannerView{Status: booking.SalesStatus(p, now), Message: f.sales.PauseMessage}
+}
+
+// refreshSales re-reads the sales state; when the banner it makes at now
+// differs from the one shown, every viewer gets the new one.
+func (f *seatFeed) refreshSales(ctx context.Context, now time.Time) (*delta, error) {
+	st, err := f.store.PerformanceSales(ctx, f.id)
+	if err != nil {
+		return nil, err
+	}
+	f.sales = st
+	v := f.bannerView(now)
+	if v.Key() == f.banner {
+		return nil, nil
+	}
+	f.banner = v.Key()
+	return f.bannerDelta(now), nil
+}
+
+// bannerDelta is the banner as it is at now, and the position the page
+// stands at (every seat map message ends with it).
+func (f *seatFeed) bannerDelta(now time.Time) *delta {
+	v, version := f.bannerView(now), f.version
+	return &delta{render: func(ctx context.Context, b *builder) error {
+		if err := b.add(ctx, "sales-banner", components.SalesBanner(v, true)); err != nil {
+			return err
+		}
+		return b.add(ctx, components.LiveVersionID, components.LiveVersion(version, now, true))
+	}}
+}
+
+// withBanner puts the banner as it is at now in front of d's elements,
+// for a page that shows another one.
+func (f *seatFeed) withBanner(d *delta, now time.Time) *delta {
+	v := f.bannerView(now)
+	inner := d.render
+	return &delta{oldest: d.oldest, render: func(ctx context.Context, b *builder) error {
+		if err := b.add(ctx, "sales-banner", components.SalesBanner(v, true)); err != nil {
+			return err
+		}
+		return inner(ctx, b)
+	}}
 }
 
 func (f *seatFeed) expire(now time.Time) *delta {
@@ -183,10 +243,17 @@ func (f *seatFeed) catchUp(pos Position) (d *delta, full bool) {
 			}
 		}
 	}
-	if len(changed) == 0 {
+	now := time.Now()
+	stale := pos.Sales != "" && pos.Sales != f.banner
+	switch {
+	case len(changed) == 0 && stale:
+		return f.bannerDelta(now), false
+	case len(changed) == 0:
 		return nil, false
+	case stale:
+		return f.withBanner(f.delta(changed, time.Time{}, now), now), false
 	}
-	return f.delta(changed, time.Time{}, time.Now()), false
+	return f.delta(changed, time.Time{}, now), false
 }
 
 // full renders the whole map as one #seatmap grid, not one element per
@@ -198,6 +265,9 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 		return err
 	}
 	if err := b.add(ctx, "occupancy", components.OccupancyBar(f.occupancy(), true)); err != nil {
+		return err
+	}
+	if err := b.add(ctx, "sales-banner", components.SalesBanner(f.bannerView(time.Now()), true)); err != nil {
 		return err
 	}
 	return b.add(ctx, components.LiveVersionID, components.LiveVersion(f.version, time.Now(), true))
@@ -252,6 +322,20 @@ type homeFeed struct {
 	store   *db.Store
 	eventID int64 // 0 until an event exists
 	perfs   []db.PerformanceWithOccupancy
+	// paused is what the home's #sales-banner shows: the performances
+	// paused at the last refresh, with their messages.
+	paused []components.PausedSales
+}
+
+// pausedSales lists the performances whose sales are paused at now.
+func pausedSales(perfs []db.PerformanceWithOccupancy, now time.Time) []components.PausedSales {
+	var out []components.PausedSales
+	for _, p := range perfs {
+		if booking.SalesStatus(p.Performance, now) == booking.SalesPaused {
+			out = append(out, components.PausedSales{Slug: p.Slug, Title: p.Title, Message: p.PauseMessage})
+		}
+	}
+	return out
 }
 
 func (f *homeFeed) load(ctx context.Context) error {
@@ -267,6 +351,7 @@ func (f *homeFeed) load(ctx context.Context) error {
 		return err
 	}
 	f.eventID, f.perfs = ev.ID, perfs
+	f.paused = pausedSales(perfs, time.Now())
 	return nil
 }
 
@@ -291,11 +376,22 @@ func (f *homeFeed) refresh(ctx context.Context) (*delta, error) {
 		}
 	}
 	f.perfs = perfs
-	if len(changed) == 0 {
+	// Every refresh reads each performance's sales state too, so a pause
+	// or a resume reaches the home page with no query of its own.
+	paused := pausedSales(perfs, time.Now())
+	banner := !slices.Equal(paused, f.paused)
+	f.paused = paused
+	if len(changed) == 0 && !banner {
 		return nil, nil
 	}
 	return &delta{render: func(ctx context.Context, b *builder) error {
-		return renderAvailability(ctx, b, changed)
+		if err := renderAvailability(ctx, b, changed); err != nil {
+			return err
+		}
+		if banner {
+			return b.add(ctx, "sales-banner", components.HomeSalesBanner(paused, true))
+		}
+		return nil
 	}}, nil
 }
 
@@ -308,7 +404,10 @@ func (f *homeFeed) nextExpiry() time.Time { return time.Time{} }
 func (f *homeFeed) catchUp(Position) (*delta, bool) { return nil, true }
 
 func (f *homeFeed) full(ctx context.Context, b *builder) error {
-	return renderAvailability(ctx, b, f.perfs)
+	if err := renderAvailability(ctx, b, f.perfs); err != nil {
+		return err
+	}
+	return b.add(ctx, "sales-banner", components.HomeSalesBanner(f.paused, true))
 }
 
 func renderAvailability(ctx context.Context, b *builder, perfs []db.PerformanceWithOccupancy) error {

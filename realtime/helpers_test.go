@@ -33,6 +33,7 @@ type element struct {
 	id    string
 	attrs map[string]string
 	seats []element // for the whole-map #seatmap: every seat inside it
+	text  string    // for #sales-banner: its text
 }
 
 // viewer is a real WebSocket client that keeps the state its page would
@@ -43,6 +44,7 @@ type viewer struct {
 	seats    map[string]element // by seat label
 	occ      map[string]string  // occupancy data-* attributes
 	avail    map[string]element // home availability by slug
+	banner   *element           // the last #sales-banner, nil until one arrives
 	messages int
 	// version and at are the position the last #live-version brought the
 	// page to (version -1 until one arrives).
@@ -129,6 +131,11 @@ func (v *viewer) next() []element {
 			}
 		case strings.HasPrefix(e.id, "avail-"):
 			v.avail[strings.TrimPrefix(e.id, "avail-")] = e
+		case e.id == "sales-banner":
+			if e.attrs["hx-swap-oob"] != "innerHTML" {
+				v.t.Fatalf("message %d: #sales-banner swaps %q, want innerHTML (the live region stays)", v.messages, e.attrs["hx-swap-oob"])
+			}
+			v.banner = &e
 		default:
 			v.t.Fatalf("message %d has an element with unexpected id %q", v.messages, e.id)
 		}
@@ -178,6 +185,9 @@ func parseOOB(data []byte) ([]element, error) {
 		if e.id == "seatmap" {
 			e.seats = nestedSeats(n)
 		}
+		if e.id == "sales-banner" {
+			e.text = nodeText(n)
+		}
 		if e.id == "" {
 			return nil, fmt.Errorf("top-level <%s> has no id", n.Data)
 		}
@@ -194,6 +204,22 @@ func parseOOB(data []byte) ([]element, error) {
 		return nil, errors.New("empty message")
 	}
 	return out, nil
+}
+
+// nodeText is the text inside n, each piece trimmed, joined by spaces.
+func nodeText(n *html.Node) string {
+	var parts []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if t := strings.TrimSpace(c.Data); c.Type == html.TextNode && t != "" {
+				parts = append(parts, t)
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(parts, " ")
 }
 
 // nestedSeats returns the seat buttons inside n, checking each carries

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -81,6 +82,11 @@ func merge(dst []byte, ms []*message) []byte {
 type Position struct {
 	Version int64
 	At      time.Time
+	// Sales is the key of the sales banner the page shows
+	// (components.SalesBannerView.Key); the socket sends the banner first
+	// when it differs. "" when the page does not say: then only seats are
+	// caught up.
+	Sales string
 }
 
 // subscriber is one viewer's socket as its hub sees it.
@@ -138,6 +144,15 @@ type feed interface {
 	full(ctx context.Context, b *builder) error
 }
 
+// salesFeed is a feed that shows the sales banner (#sales-banner) from a
+// sales state it keeps apart from the change log; the hub asks it to
+// re-read that state when told it may have changed (salesStale).
+type salesFeed interface {
+	// refreshSales re-reads the sales state and returns the banner when
+	// what it shows at now changed, or nil.
+	refreshSales(ctx context.Context, now time.Time) (*delta, error)
+}
+
 // hub serves the viewers of one feed. Its goroutine (run) owns the feed's
 // state and does all database reads and rendering, so joining viewers and
 // batches are ordered: a viewer gets the full state as of the last batch,
@@ -154,6 +169,9 @@ type hub struct {
 	join chan struct{} // cap 1: viewers are waiting in joining
 	wake chan struct{} // cap 1: the database may have changed
 	done chan struct{} // closed when the hub is dropped
+	// salesStale is set (by WakeSales and WakeAll) when the sales state
+	// may have changed; run re-reads it at its next refresh.
+	salesStale atomic.Bool
 
 	// Owned by run.
 	loaded bool
@@ -258,6 +276,17 @@ func (h *hub) run() {
 			}
 			if d != nil {
 				h.publish(d)
+			}
+			if sf, ok := h.feed.(salesFeed); ok && h.salesStale.Swap(false) {
+				d, err := sf.refreshSales(ctx, now)
+				if err != nil {
+					h.salesStale.Store(true)
+					fail("read sales state", err, now)
+					break
+				}
+				if d != nil {
+					h.publish(d)
+				}
 			}
 		}
 		if h.loaded {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,7 +108,12 @@ func (l *Listener) listen(ctx context.Context) error {
 		}
 		if n != nil {
 			l.broker.metrics.notifications.Inc()
-			if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+			// "12" is a seat change of performance 12, "sales:12" a
+			// change of its sales (db.SalesChannelPrefix).
+			sales, isSales := strings.CutPrefix(n.Payload, db.SalesChannelPrefix)
+			if id, err := strconv.ParseInt(sales, 10, 64); err == nil && isSales {
+				l.broker.WakeSales(id)
+			} else if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
 				l.broker.Wake(id)
 			} else {
 				l.log.Warn("live: bad notification payload", "payload", n.Payload)

@@ -498,12 +498,32 @@
         if (u.searchParams.has("v")) {
           u.searchParams.set("v", at.dataset.v);
           u.searchParams.set("t", at.dataset.t);
+          // And the sales banner it shows, so a pause or a resume missed
+          // while the socket was down arrives first.
+          var banner = document.querySelector("#sales-banner [data-key]");
+          if (banner) u.searchParams.set("s", banner.getAttribute("data-key"));
           url = u.href;
         }
       }
       return open(url);
     };
   }
+
+  // The sales banner arrives live (a pause, a resume). When it says sales
+  // opened or closed while the map is drawn for the other case (the
+  // council opened early, or closed), the page is drawn again: the map's
+  // lock, the countdown and the hold panel all depend on it. Viewers
+  // reload spread over two seconds, not all in the same instant.
+  var salesReload = false;
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.target.id !== "sales-banner" || salesReload) return;
+    var f = frame(), mark = e.target.querySelector("[data-sales]");
+    if (!f || !mark) return;
+    var st = mark.getAttribute("data-sales"), locked = st === "soon" || st === "closed" ? st : "";
+    if (locked === (f.dataset.sales || "")) return;
+    salesReload = true;
+    setTimeout(function () { location.reload(); }, Math.random() * 2000);
+  });
 
   // The live indicator follows the socket.
   function live(state) {
