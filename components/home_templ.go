@@ -263,7 +263,7 @@ func performanceCard(p Page, c PerformanceCard) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = salesPill(c.Status).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = SalesPill("sales-pill-"+c.Slug, c.Status, false).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -434,7 +434,7 @@ func PerformancePage(p Page, v PerformanceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = salesPill(v.Status).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = SalesPill("sales-pill", v.Status, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,6 +169,52 @@ func auditRow(e db.AuditEntry) components.AuditRow {
 	return components.AuditRow{
 		ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorName: e.ActorName, Action: e.Action,
 		Performance: e.Performance, Seat: e.Seat, StudentNo: e.StudentNo, StudentName: e.StudentName,
-		IP: e.IP, UserAgent: e.UserAgent, Before: e.Before, After: e.After,
+		IP: e.IP, UserAgent: e.UserAgent, Changes: auditChanges(e.Before, e.After),
 	}
+}
+
+// auditChanges lists the fields an audit row's before and after differ
+// in, by name. Times are shown in Korea time; a value that is not JSON
+// (never written by festa) is shown as it is.
+func auditChanges(before, after string) []components.AuditChange {
+	var b, a map[string]any
+	json.Unmarshal([]byte(before), &b)
+	json.Unmarshal([]byte(after), &a)
+	keys := map[string]bool{}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range a {
+		keys[k] = true
+	}
+	var out []components.AuditChange
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		bv, av := auditValue(b[k]), auditValue(a[k])
+		if bv != av {
+			out = append(out, components.AuditChange{Key: k, Before: bv, After: av})
+		}
+	}
+	if len(out) == 0 && (before != "" || after != "") && b == nil && a == nil {
+		out = append(out, components.AuditChange{Key: "?", Before: before, After: after})
+	}
+	return out
+}
+
+// auditValue is one JSON value as the viewer shows it.
+func auditValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		if at, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return at.In(councilZone).Format("2006-01-02 15:04:05")
+		}
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

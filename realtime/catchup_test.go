@@ -110,15 +110,15 @@ func TestFarBehindPageGetsFullGrid(t *testing.T) {
 	}
 	v := dial(t, app.URL, since("opening", version, at), "ko", nil)
 	els := v.next()
-	if got := ids(els); got != "seatmap,occupancy,sales-banner" {
-		t.Fatalf("60 changes behind: %s, want seatmap,occupancy,sales-banner", got)
+	if got := ids(els); got != "seatmap,occupancy,sales-banner,sales-pill" {
+		t.Fatalf("60 changes behind: %s, want seatmap,occupancy,sales-banner,sales-pill", got)
 	}
 	if want := dbSeats(t, app.Store, perf); !v.matches(want) {
 		t.Fatal("the full grid differs from the database")
 	}
 	for _, q := range []string{"", "?v=12", "?v=x&t=1", "?v=-1&t=1700000000", "?t=1700000000"} {
 		u := dial(t, app.URL, "/ws/p/opening"+q, "ko", nil)
-		if got := ids(u.next()); got != "seatmap,occupancy,sales-banner" {
+		if got := ids(u.next()); got != "seatmap,occupancy,sales-banner,sales-pill" {
 			t.Fatalf("position %q: %s, want the full grid", q, got)
 		}
 	}

@@ -131,11 +131,20 @@ func (f *seatFeed) refreshSales(ctx context.Context, now time.Time) (*delta, err
 func (f *seatFeed) bannerDelta(now time.Time) *delta {
 	v, version := f.bannerView(now), f.version
 	return &delta{render: func(ctx context.Context, b *builder) error {
-		if err := b.add(ctx, "sales-banner", components.SalesBanner(v, true)); err != nil {
+		if err := addSales(ctx, b, v); err != nil {
 			return err
 		}
 		return b.add(ctx, components.LiveVersionID, components.LiveVersion(version, now, true))
 	}}
+}
+
+// addSales renders the performance page's sales regions: the banner and
+// the badge.
+func addSales(ctx context.Context, b *builder, v components.SalesBannerView) error {
+	if err := b.add(ctx, "sales-banner", components.SalesBanner(v, true)); err != nil {
+		return err
+	}
+	return b.add(ctx, "sales-pill", components.SalesPill("sales-pill", v.Status, true))
 }
 
 // withBanner puts the banner as it is at now in front of d's elements,
@@ -144,7 +153,7 @@ func (f *seatFeed) withBanner(d *delta, now time.Time) *delta {
 	v := f.bannerView(now)
 	inner := d.render
 	return &delta{oldest: d.oldest, render: func(ctx context.Context, b *builder) error {
-		if err := b.add(ctx, "sales-banner", components.SalesBanner(v, true)); err != nil {
+		if err := addSales(ctx, b, v); err != nil {
 			return err
 		}
 		return inner(ctx, b)
@@ -267,7 +276,7 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 	if err := b.add(ctx, "occupancy", components.OccupancyBar(f.occupancy(), true)); err != nil {
 		return err
 	}
-	if err := b.add(ctx, "sales-banner", components.SalesBanner(f.bannerView(time.Now()), true)); err != nil {
+	if err := addSales(ctx, b, f.bannerView(time.Now())); err != nil {
 		return err
 	}
 	return b.add(ctx, components.LiveVersionID, components.LiveVersion(f.version, time.Now(), true))
@@ -325,6 +334,29 @@ type homeFeed struct {
 	// paused is what the home's #sales-banner shows: the performances
 	// paused at the last refresh, with their messages.
 	paused []components.PausedSales
+	// status is each performance's sales status (booking's Sales*) as the
+	// cards' badges (#sales-pill-{slug}) show it.
+	status map[int64]string
+}
+
+// statuses is every performance's sales status at now.
+func statuses(perfs []db.PerformanceWithOccupancy, now time.Time) map[int64]string {
+	out := make(map[int64]string, len(perfs))
+	for _, p := range perfs {
+		out[p.ID] = booking.SalesStatus(p.Performance, now)
+	}
+	return out
+}
+
+// renderPills renders the cards' badges of perfs with their status.
+func renderPills(ctx context.Context, b *builder, perfs []db.PerformanceWithOccupancy, status map[int64]string) error {
+	for _, p := range perfs {
+		id := "sales-pill-" + p.Slug
+		if err := b.add(ctx, id, components.SalesPill(id, status[p.ID], true)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pausedSales lists the performances whose sales are paused at now.
@@ -352,6 +384,7 @@ func (f *homeFeed) load(ctx context.Context) error {
 	}
 	f.eventID, f.perfs = ev.ID, perfs
 	f.paused = pausedSales(perfs, time.Now())
+	f.status = statuses(perfs, time.Now())
 	return nil
 }
 
@@ -378,14 +411,25 @@ func (f *homeFeed) refresh(ctx context.Context) (*delta, error) {
 	f.perfs = perfs
 	// Every refresh reads each performance's sales state too, so a pause
 	// or a resume reaches the home page with no query of its own.
-	paused := pausedSales(perfs, time.Now())
+	now := time.Now()
+	paused := pausedSales(perfs, now)
 	banner := !slices.Equal(paused, f.paused)
-	f.paused = paused
-	if len(changed) == 0 && !banner {
+	status := statuses(perfs, now)
+	var moved []db.PerformanceWithOccupancy
+	for _, p := range perfs {
+		if s, ok := f.status[p.ID]; ok && s != status[p.ID] {
+			moved = append(moved, p)
+		}
+	}
+	f.paused, f.status = paused, status
+	if len(changed) == 0 && !banner && len(moved) == 0 {
 		return nil, nil
 	}
 	return &delta{render: func(ctx context.Context, b *builder) error {
 		if err := renderAvailability(ctx, b, changed); err != nil {
+			return err
+		}
+		if err := renderPills(ctx, b, moved, status); err != nil {
 			return err
 		}
 		if banner {
@@ -405,6 +449,9 @@ func (f *homeFeed) catchUp(Position) (*delta, bool) { return nil, true }
 
 func (f *homeFeed) full(ctx context.Context, b *builder) error {
 	if err := renderAvailability(ctx, b, f.perfs); err != nil {
+		return err
+	}
+	if err := renderPills(ctx, b, f.perfs, f.status); err != nil {
 		return err
 	}
 	return b.add(ctx, "sales-banner", components.HomeSalesBanner(f.paused, true))

@@ -45,6 +45,7 @@ type viewer struct {
 	occ      map[string]string  // occupancy data-* attributes
 	avail    map[string]element // home availability by slug
 	banner   *element           // the last #sales-banner, nil until one arrives
+	pills    map[string]element // the sales badges by id (sales-pill, sales-pill-{slug})
 	messages int
 	// version and at are the position the last #live-version brought the
 	// page to (version -1 until one arrives).
@@ -68,7 +69,7 @@ func dial(t testing.TB, base, path, lang string, opts *websocket.DialOptions) *v
 	}
 	c.SetReadLimit(8 << 20)
 	t.Cleanup(func() { c.CloseNow() })
-	return &viewer{t: t, c: c, seats: map[string]element{}, occ: map[string]string{}, avail: map[string]element{}, version: -1}
+	return &viewer{t: t, c: c, seats: map[string]element{}, occ: map[string]string{}, avail: map[string]element{}, pills: map[string]element{}, version: -1}
 }
 
 // since is the socket path of a page of the performance slug drawn at
@@ -136,6 +137,8 @@ func (v *viewer) next() []element {
 				v.t.Fatalf("message %d: #sales-banner swaps %q, want innerHTML (the live region stays)", v.messages, e.attrs["hx-swap-oob"])
 			}
 			v.banner = &e
+		case strings.HasPrefix(e.id, "sales-pill"):
+			v.pills[e.id] = e
 		default:
 			v.t.Fatalf("message %d has an element with unexpected id %q", v.messages, e.id)
 		}
@@ -185,7 +188,7 @@ func parseOOB(data []byte) ([]element, error) {
 		if e.id == "seatmap" {
 			e.seats = nestedSeats(n)
 		}
-		if e.id == "sales-banner" {
+		if e.id == "sales-banner" || strings.HasPrefix(e.id, "sales-pill") {
 			e.text = nodeText(n)
 		}
 		if e.id == "" {

@@ -61,11 +61,19 @@ func TestPauseBannerReachesEveryInstance(t *testing.T) {
 	if !strings.Contains(home.banner.text, "개막 공연") {
 		t.Errorf("the home banner does not name the performance: %q", home.banner.text)
 	}
+	// The badges beside the banners say so too.
+	if p := page.pills["sales-pill"].text; !strings.Contains(p, "일시 중지") {
+		t.Errorf("the page's badge after the pause: %q", p)
+	}
+	home.until("the card's badge paused", func() bool { return strings.Contains(home.pills["sales-pill-opening"].text, "일시 중지") })
 
 	if _, err := storeA.ResumeSales(context.Background(), perf, council, ""); err != nil {
 		t.Fatal(err)
 	}
 	page.until("the banner emptied on the page", func() bool { return page.banner.text == "" })
+	if p := page.pills["sales-pill"].text; !strings.Contains(p, "예매 중") {
+		t.Errorf("the page's badge after the resume: %q", p)
+	}
 	home.until("the banner emptied at home", func() bool { return home.banner.text == "" })
 }
 
@@ -83,7 +91,7 @@ func TestReconnectBringsAMissedPause(t *testing.T) {
 	}
 	stale := dial(t, app.URL, since("opening", version, at)+"&s=open", "en", nil)
 	els := stale.next()
-	if got := ids(els); got != "sales-banner" || !strings.Contains(stale.banner.text, "잠시만요") {
+	if got := ids(els); got != "sales-banner,sales-pill" || !strings.Contains(stale.banner.text, "잠시만요") {
 		t.Fatalf("a page drawn before the pause got %s (banner %+v), want the banner", got, stale.banner)
 	}
 
@@ -97,7 +105,7 @@ func TestReconnectBringsAMissedPause(t *testing.T) {
 	if _, err := app.Store.ResumeSales(context.Background(), perf, council, ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(current.next()); got != "sales-banner" || current.banner.text != "" {
+	if got := ids(current.next()); got != "sales-banner,sales-pill" || current.banner.text != "" {
 		t.Fatalf("after the resume the current page got %s (banner %+v), want the empty banner", got, current.banner)
 	}
 }
