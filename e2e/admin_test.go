@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"festa/apptest"
 	"festa/browsertest"
@@ -131,6 +132,24 @@ func TestCouncilConsoleInABrowser(t *testing.T) {
 	hold := app.NewClient(t)
 	hold.SignIn("10105")
 	hold.Post("/p/opening/hold", url.Values{"seat": {"E9"}}, true)
+	// Three people watching the seat map and one the home page.
+	for _, path := range []string{"/ws/p/opening", "/ws/p/opening", "/ws/p/opening", "/ws/home"} {
+		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(app.URL, "http")+path, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("watch %s: %v", path, err)
+		}
+		c.SetReadLimit(1 << 20)
+		go func() {
+			for {
+				if _, _, err := c.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+		t.Cleanup(func() { c.CloseNow() })
+	}
 
 	ctx := browsertest.New(t, browsertest.Options{Width: 1280, Height: 800})
 	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
@@ -147,8 +166,10 @@ func TestCouncilConsoleInABrowser(t *testing.T) {
 		chromedp.AttributeValue(`#stats-opening`, "data-sold", &sold, nil),
 		chromedp.AttributeValue(`#stats-opening`, "data-checked-in", &inside, nil),
 	)
-	if sold != "4" || inside != "3" {
-		t.Errorf("overview: sold %s, inside %s; want 4 and 3", sold, inside)
+	var viewers string
+	run(chromedp.AttributeValue(`#stats-opening`, "data-viewers", &viewers, nil))
+	if sold != "4" || inside != "3" || viewers != "3" {
+		t.Errorf("overview: sold %s, inside %s, viewers %s; want 4, 3 and 3", sold, inside, viewers)
 	}
 	const msg = "무대 점검으로 잠시 멈춰요"
 	run(

@@ -174,7 +174,7 @@ func auditRow(e db.AuditEntry) components.AuditRow {
 }
 
 // auditChanges lists the fields an audit row's before and after differ
-// in, by name. Times are shown in Korea time; a value that is not JSON
+// in, by name, but the student's id. Times are shown in Korea time; a value that is not JSON
 // (never written by festa) is shown as it is.
 func auditChanges(before, after string) []components.AuditChange {
 	var b, a map[string]any
@@ -188,6 +188,9 @@ func auditChanges(before, after string) []components.AuditChange {
 		keys[k] = true
 	}
 	var out []components.AuditChange
+	// The student column names the student; their internal id says
+	// nothing more.
+	delete(keys, "student_id")
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		bv, av := auditValue(b[k]), auditValue(a[k])
 		if bv != av {
