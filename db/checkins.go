@@ -64,7 +64,15 @@ type Verdict struct {
 	// Duplicate is true when an offline door admitted a ticket that had
 	// already got in: one ticket, two people.
 	Duplicate bool
+	// DoorPerformanceID is the id of the performance the door admits to
+	// (Scan.Performance), for the live counts' notification.
+	DoorPerformanceID int64
 }
+
+// NewAdmission reports whether the scan let a ticket in just now: a check-in
+// was written, so the performance's counts moved. A replayed scan wrote
+// nothing.
+func (v Verdict) NewAdmission() bool { return v.Result == Admitted && !v.Replayed }
 
 // RecordScan records one scan and decides its verdict, in one statement
 // (festa_scan in migrations/005_gate.sql): a ticket is admitted by the
@@ -81,11 +89,13 @@ func (s *Store) RecordScan(ctx context.Context, sc Scan) (Verdict, error) {
 		firstAt           *time.Time
 	)
 	err := s.Pool.QueryRow(ctx, `SELECT r_result, coalesce(r_reason, ''), r_seat, r_student_no, r_student_name,
-			r_performance_slug, r_performance_title, r_first_at, r_first_gate, coalesce(r_gate_count, 0), r_replayed
+			r_performance_slug, r_performance_title, r_first_at, r_first_gate, coalesce(r_gate_count, 0), r_replayed,
+			coalesce((SELECT id FROM performances WHERE slug = $1), 0)
 		FROM festa_scan($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		sc.Performance, sc.Gate, nullable(sc.StaffID), nullable(sc.TicketID), sc.Token,
 		nullable(sc.Reason), nullable(sc.Nonce), nullable(sc.ScannedAt), nullable(sc.Local)).
-		Scan(&v.Result, &v.Reason, &seat, &no, &name, &slug, &title, &firstAt, &gate, &v.GateCount, &v.Replayed)
+		Scan(&v.Result, &v.Reason, &seat, &no, &name, &slug, &title, &firstAt, &gate, &v.GateCount, &v.Replayed,
+			&v.DoorPerformanceID)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("db: scan: %w", err)
 	}
@@ -154,18 +164,63 @@ func (s *Store) LookupGateTickets(ctx context.Context, performance, q string) ([
 	return out, nil
 }
 
-// GateCount is how many tickets of the performance (a slug) door gate has
-// admitted.
-func (s *Store) GateCount(ctx context.Context, performance, gate string) (int, error) {
-	var n int
-	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM check_ins c
-		JOIN tickets t ON t.id = c.ticket_id
-		JOIN performances p ON p.id = t.performance_id
-		WHERE p.slug = $1 AND c.gate = $2`, performance, gate).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("db: gate count: %w", err)
+// GateTally is a performance's admissions: every door's and the total.
+type GateTally struct {
+	Total int
+	Gates []GateAdmissions // most admissions first, then by name
+}
+
+// Count is how many tickets door gate has let in.
+func (g GateTally) Count(gate string) int {
+	for _, a := range g.Gates {
+		if a.Gate == gate {
+			return a.Count
+		}
 	}
-	return n, nil
+	return 0
+}
+
+// GateTally counts the performance's admissions per door, in one
+// statement: the scanner page draws it, and its live hub reads it again
+// whenever a check-in is announced (CheckInChannelPrefix).
+func (s *Store) GateTally(ctx context.Context, performanceID int64) (GateTally, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT c.gate, count(*)::int
+		FROM check_ins c JOIN tickets t ON t.id = c.ticket_id
+		WHERE t.performance_id = $1
+		GROUP BY c.gate
+		ORDER BY 2 DESC, 1`, performanceID)
+	gates, err := pgx.CollectRows(rows, pgx.RowToStructByPos[GateAdmissions])
+	if err != nil {
+		return GateTally{}, fmt.Errorf("db: gate tally: %w", err)
+	}
+	g := GateTally{Gates: gates}
+	for _, a := range gates {
+		g.Total += a.Count
+	}
+	return g, nil
+}
+
+// CheckInChannelPrefix starts the payload of the NOTIFY festa_seats sent
+// after tickets of a performance were let in ("checkin:12"): every
+// instance's gate scanners and projection screen of performance 12 recount
+// the admissions. It rides the seat changes' channel, so the one LISTEN
+// connection of each instance hears it.
+const CheckInChannelPrefix = "checkin:"
+
+// NotifyCheckIns wakes every app instance's listener for the admissions of
+// the performances. Like NotifySeats it runs after the check-ins have
+// committed, outside their statement, so a scan never waits on
+// PostgreSQL's cluster-wide notify lock.
+func (s *Store) NotifyCheckIns(ctx context.Context, performanceIDs []int64) error {
+	if len(performanceIDs) == 0 {
+		return nil
+	}
+	_, err := s.Pool.Exec(ctx, `SELECT pg_notify('festa_seats', $2 || id::text) FROM unnest($1::bigint[]) AS id`,
+		performanceIDs, CheckInChannelPrefix)
+	if err != nil {
+		return fmt.Errorf("db: notify check-ins: %w", err)
+	}
+	return nil
 }
 
 // OfflineTicket is a ticket as an offline door keeps it: enough to verify,

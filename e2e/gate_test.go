@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -160,8 +162,15 @@ func TestGateKeyboardWedgeOnAPhone(t *testing.T) {
 // the opening performance at door, through the forms.
 func setUpScanner(t *testing.T, app *apptest.App, run func(...chromedp.Action), door string) {
 	t.Helper()
+	setUpScannerAt(t, app.URL, app, run, door)
+}
+
+// setUpScannerAt is setUpScanner with the browser talking to festa at base
+// (a proxy in front of app).
+func setUpScannerAt(t *testing.T, base string, app *apptest.App, run func(...chromedp.Action), door string) {
+	t.Helper()
 	run(dark(),
-		chromedp.Navigate(app.URL+"/staff/login?next=%2Fgate"),
+		chromedp.Navigate(base+"/staff/login?next=%2Fgate"),
 		chromedp.WaitVisible(`input[name="username"]`),
 		chromedp.SendKeys(`input[name="username"]`, "gate"),
 		chromedp.SendKeys(`input[name="password"]`, staffPassword(t, app, "gate")),
@@ -428,4 +437,159 @@ func TestGatePagesPassAxe(t *testing.T) {
 		}
 		app.Exec(t, `DELETE FROM check_ins`)
 	}
+}
+
+// A door whose phone lost the Wi-Fi reloads the scanner, or opens /gate
+// as from the home screen: the service worker (scope /gate) answers with
+// the page it kept, the scanner admits a valid ticket typed by the
+// keyboard wedge on its own and queues it, and nothing reaches the server
+// until the network is back, when the scan is synced. Signing out removes
+// the kept page and its worker, and keeps the door's queue.
+func TestGateScannerOpensOffline(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	token := bookTicket(t, app, "10101", "D7")
+	// The browser talks to festa through a counter, so the test knows that
+	// nothing reached the server while the phone was offline.
+	front := newCountingFront(t, app.URL)
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2})
+	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+	offline := &offlineSwitch{t: t, page: ctx}
+	setUpScannerAt(t, front.URL, app, run, "정문")
+	var scannerURL string
+	run(
+		chromedp.Location(&scannerURL),
+		chromedp.WaitReady(`#gate[data-list-at]`, chromedp.ByQuery),
+		chromedp.Poll(`navigator.serviceWorker.getRegistration("/gate").then(r => !!(r && r.active))`,
+			nil, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.WaitReady(`html[data-offline="ready"]`, chromedp.ByQuery),
+	)
+
+	offline.set(true)
+	before := front.requests.Load()
+	var scope, controller, online string
+	var kept []string
+	run(
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#scan-token`),
+		chromedp.Evaluate(`navigator.serviceWorker.getRegistration().then(r => r ? r.scope : "")`, &scope, awaitPromise),
+		chromedp.Evaluate(`navigator.serviceWorker.controller ? navigator.serviceWorker.controller.scriptURL : ""`, &controller),
+		chromedp.WaitVisible(`#gate-net[data-online="false"]`),
+		chromedp.Evaluate(`caches.open("festa-gate-v1").then(c => c.keys()).then(ks => ks.map(k => { const u = new URL(k.url); return u.pathname + u.search; }))`, &kept, awaitPromise),
+	)
+	if scope != front.URL+"/gate" || controller != front.URL+"/sw.js" {
+		t.Errorf("service worker scope %q, controller %q; want %s/gate and %s/sw.js", scope, controller, front.URL, front.URL)
+	}
+	// The page and the files it uses, and the vendored files loaded only
+	// when needed; never the ticket list's JSON or the scans.
+	for _, want := range []string{"/gate", "/static/js/gate.", "/static/css/app.", "/static/vendor/noble-ed25519.", "/static/vendor/barcode-detector.", "/static/vendor/zxing_reader."} {
+		if !slices.ContainsFunc(kept, func(k string) bool { return k == want || (strings.HasSuffix(want, ".") && strings.HasPrefix(k, want)) }) {
+			t.Errorf("the gate's cache lacks %s: %v", want, kept)
+		}
+	}
+	for _, k := range kept {
+		if !strings.HasPrefix(k, "/static/") && k != "/gate" && !strings.HasPrefix(k, "/gate?performance=") {
+			t.Errorf("the gate's cache holds %s", k)
+		}
+	}
+	// /gate, as the home screen opens it, comes back to the door.
+	var doors []*cdp.Node
+	run(
+		chromedp.Navigate(front.URL+"/gate"),
+		chromedp.WaitVisible(`#scan-token`),
+		chromedp.Nodes(`#gate[data-gate="정문"][data-performance="opening"]`, &doors, chromedp.AtLeast(0)),
+	)
+	if len(doors) != 1 {
+		t.Error("/gate offline did not open the remembered door's scanner")
+	}
+	save(t, ctx, "gate-offline-reloaded-phone.png")
+	var text, queued, count string
+	run(
+		chromedp.KeyEvent(token+kb.Enter),
+		chromedp.WaitVisible(`#verdict [data-result="admitted"] [data-offline-verdict]`),
+		chromedp.Text(`#verdict [data-result]`, &text),
+		chromedp.Text(`#gate-queue`, &queued),
+		chromedp.Text(`#gate-count`, &count),
+	)
+	if !strings.Contains(text, "D7") || queued != "1" || count != "1" {
+		t.Errorf("offline admit: %q, queue %q, count %q", text, queued, count)
+	}
+	if n := front.requests.Load() - before; n != 0 {
+		t.Errorf("%d requests reached the server while offline, the last %v", n, front.last.Load())
+	}
+	if n := app.Count(t, `SELECT count(*) FROM scan_log`); n != 0 {
+		t.Fatalf("%d scans reached the server while offline", n)
+	}
+
+	// Back online: the queue drains into one admission at this door.
+	offline.set(false)
+	run(
+		chromedp.WaitVisible(`#gate-net[data-online="true"]`),
+		chromedp.Poll(`document.getElementById("gate-queue").textContent === "0"`, nil),
+		chromedp.Text(`#gate-count`, &online),
+	)
+	if n := app.Count(t, `SELECT count(*) FROM check_ins WHERE gate = '정문'`); n != 1 {
+		t.Errorf("%d check-ins at 정문 after the sync, want 1", n)
+	}
+	if online != "1" {
+		t.Errorf("door count %q after the sync, want 1", online)
+	}
+
+	// Sign-out: the kept page and its worker go, the queue stays.
+	var queueKept bool
+	run(
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+		chromedp.Click(`form[action="/staff/logout"] button`),
+		chromedp.WaitVisible(`input[name="username"]`),
+		chromedp.Poll(`Promise.all([caches.keys(), navigator.serviceWorker.getRegistrations()]).then(([k, r]) => k.length + r.length === 0)`,
+			nil, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`localStorage.getItem("festa.gate.queue.opening.정문") !== null && localStorage.getItem("festa.gate.list.opening") === null`, &queueKept),
+	)
+	if !queueKept {
+		t.Error("sign-out cleared the door's queue, or kept the ticket list")
+	}
+	offline.set(true)
+	err := chromedp.Run(ctx, chromedp.Navigate(scannerURL))
+	var shown int
+	run(chromedp.Evaluate(`document.querySelectorAll("#scan-token").length`, &shown))
+	if err == nil || shown != 0 {
+		t.Errorf("after sign-out the scanner still opens offline (navigation error %v, %d scanners shown)", err, shown)
+	}
+}
+
+// The door's counts follow the other doors live: another door admits a
+// ticket (over HTTP, as its phone would) and this scanner's total moves
+// over its WebSocket while its own count stays, then its own admission
+// moves both. The server's periodic catch-up is an hour, so only the
+// check-in's notification can carry it.
+func TestGateCountsFollowOtherDoorsLive(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 4, LiveCatchUp: time.Hour})
+	t1 := bookTicket(t, app, "10101", "E1")
+	t2 := bookTicket(t, app, "10102", "E2")
+	t3 := bookTicket(t, app, "10103", "E3")
+	ctx := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2})
+	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
+	setUpScanner(t, app, run, "정문")
+	run(chromedp.WaitReady(`#gate[data-live="open"]`, chromedp.ByQuery))
+	counts := func(door, total string) {
+		t.Helper()
+		run(chromedp.Poll(`document.getElementById("gate-count").textContent === "`+door+`" && `+
+			`document.querySelector("#gate-tally [data-tally-total]").textContent === "`+total+`"`,
+			nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	}
+	back := gateDoor(t, app, "후문")
+	if body := back(t1); !strings.Contains(body, `data-result="admitted"`) {
+		t.Fatalf("back door: %s", body)
+	}
+	counts("0", "1")
+	if body := back(t2); !strings.Contains(body, `data-result="admitted"`) {
+		t.Fatalf("back door: %s", body)
+	}
+	counts("0", "2")
+	run(
+		chromedp.KeyEvent(t3+kb.Enter),
+		chromedp.WaitVisible(`#verdict [data-result="admitted"]`),
+		chromedp.WaitNotPresent(`#verdict [data-result]`),
+	)
+	counts("1", "3")
+	save(t, ctx, "gate-counts-phone.png")
 }

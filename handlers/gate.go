@@ -17,6 +17,7 @@ import (
 
 	"festa/components"
 	"festa/db"
+	"festa/realtime"
 )
 
 // The gate: staff at a door scan tickets (routes.go lets gate and council
@@ -101,11 +102,12 @@ func (h *Handler) renderGate(c echo.Context, d door, v components.GateView) erro
 	if err != nil {
 		return err
 	}
-	count, err := h.store.GateCount(ctx, d.Performance, d.Gate)
+	tally, err := h.store.GateTally(ctx, perf.ID)
 	if err != nil {
 		return err
 	}
-	v.Performance, v.PerformanceTitle, v.Gate, v.Count = d.Performance, perf.Title, d.Gate, count
+	v.Performance, v.PerformanceTitle, v.Gate = d.Performance, perf.Title, d.Gate
+	v.Count, v.Tally, v.Socket = tally.Count(d.Gate), realtime.GateTallyView(tally), "/ws/gate/"+d.Performance
 	c.Response().Header().Set("Content-Security-Policy", gateCSP)
 	return h.render(c, http.StatusOK, components.GatePage(h.page(c, tr(c, "gate.title")), v))
 }
@@ -163,7 +165,57 @@ func (h *Handler) scanTicket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if v.NewAdmission() {
+		h.announceCheckIn(v.DoorPerformanceID)
+	}
 	return h.renderVerdict(c, d, v)
+}
+
+// checkInNotifier is the notifier's side for admissions:
+// realtime.Notifier tells every instance's gate scanners and projection
+// screens (NOTIFY festa_seats "checkin:{id}") after the check-in has
+// committed. A notifier without it (tests, noNotifier) leaves the counts
+// to the listener's periodic catch-up.
+type checkInNotifier interface {
+	PokeCheckIns(performanceID int64)
+}
+
+// announceCheckIn tells the doors' and the screen's live counts that a
+// ticket of the performance got in. It never blocks.
+func (h *Handler) announceCheckIn(performanceID int64) {
+	if n, ok := h.notifier.(checkInNotifier); ok {
+		n.PokeCheckIns(performanceID)
+	}
+}
+
+// requireStaffSocket lets a live socket open for a staff member of one of
+// roles and answers 403 to anyone else, before any upgrade. Socket paths
+// carry no session (loadSession skips /ws/), so the session is read from
+// its cookie, read-only, as the projection screen's socket reads it.
+func (h *Handler) requireStaffSocket(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if role, _ := h.screenStaffRole(c); !slices.Contains(roles, role) {
+				return fail(http.StatusForbidden, "auth.wrong_role")
+			}
+			return next(c)
+		}
+	}
+}
+
+// watchGate opens a scanner's live socket: the performance's admissions
+// per door and in total, pushed after every check-in at any door on any
+// instance.
+func (h *Handler) watchGate(c echo.Context) error {
+	if h.live == nil {
+		return echo.ErrNotFound
+	}
+	perf, err := h.performance(c)
+	if err != nil {
+		return err
+	}
+	h.live.ServeGate(c.Response(), c.Request(), perf.ID, localizer(c).Lang())
+	return nil
 }
 
 // readOfflineScan reads what a door that was offline adds to a scan it

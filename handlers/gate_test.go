@@ -505,6 +505,95 @@ func TestGateOfflineListAndSync(t *testing.T) {
 	}
 }
 
+// The doors' counts are pushed live, across instances, through
+// PostgreSQL: a scanner's socket on one instance gets every door's
+// admissions and the total again when a ticket gets in at a door served by
+// another instance (NOTIFY festa_seats "checkin:{id}" after the commit).
+// The instances' periodic catch-up is an hour, so only the notification
+// can carry it. A scan that admits nobody, or a resent one, sends
+// nothing; only staff open the socket.
+func TestGateCountsPushedLive(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3, LiveCatchUp: time.Hour})
+	other := apptest.Serve(t, app.Store, app.Demo, apptest.Options{LiveCatchUp: time.Hour})
+	_, t1 := gateTicket(t, app, "10101", "opening", "F1")
+	_, t2 := gateTicket(t, app, "10102", "opening", "F2")
+	north := gateStaff(t, app, "gate")
+	south := gateStaff(t, app, "council")
+
+	// The scanner page draws the tally its socket will keep current.
+	_, page := north.Get("/gate?performance=opening&gate=north")
+	for _, want := range []string{`ws-connect="/ws/gate/opening"`, `id="gate-tally"`, `data-total="0"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scanner page lacks %s", want)
+		}
+	}
+
+	dial := func(base string, c *apptest.Client) (*websocket.Conn, error) {
+		opts := &websocket.DialOptions{}
+		if c != nil {
+			opts.HTTPClient = c.HTTP
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws/gate/opening", opts)
+		return conn, err
+	}
+	// The north door's scanner, served by the other instance (sessions
+	// live in the database, so its cookie holds there).
+	conn, err := dial(other.URL, north)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	read := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		_, msg, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("no tally pushed: %v", err)
+		}
+		return string(msg)
+	}
+	if first := read(); !strings.Contains(first, `id="gate-tally"`) || !strings.Contains(first, `data-total="0"`) ||
+		!strings.Contains(first, `hx-swap-oob="true"`) {
+		t.Fatalf("the first message is not the tally: %s", first)
+	}
+
+	// A ticket gets in at the south door, on the first instance.
+	if v := gateScanJSON(t, app, south, "south", t1, url.Values{"nonce": {"live-count-nonce-0001"}}); v.Result != db.Admitted {
+		t.Fatalf("south scan: %s", v.Result)
+	}
+	msg := read()
+	if !strings.Contains(msg, `data-total="1"`) || !strings.Contains(msg, `<data hidden value="1" data-gate="south">`) {
+		t.Errorf("after the south door's admission the socket says %s", msg)
+	}
+	// The same scan resent, and the same ticket again: nothing moves, so
+	// nothing is sent, and the next message is the north door's admission.
+	gateScanJSON(t, app, south, "south", t1, url.Values{"nonce": {"live-count-nonce-0001"}})
+	if v := gateScanJSON(t, app, south, "south", t1, nil); v.Result != db.AlreadyUsed {
+		t.Fatalf("south rescan: %s", v.Result)
+	}
+	if v := gateScanJSON(t, app, north, "north", t2, nil); v.Result != db.Admitted {
+		t.Fatalf("north scan: %s", v.Result)
+	}
+	msg = read()
+	if !strings.Contains(msg, `data-total="2"`) || !strings.Contains(msg, `data-gate="north"`) || !strings.Contains(msg, `data-gate="south"`) {
+		t.Errorf("after the north door's admission the socket says %s", msg)
+	}
+
+	// Only staff: a student's and a signed-out socket are refused before
+	// any upgrade.
+	student := app.NewClient(t)
+	student.SignIn("10103")
+	for who, c := range map[string]*apptest.Client{"student": student, "signed out": nil} {
+		if conn, err := dial(app.URL, c); err == nil {
+			conn.CloseNow()
+			t.Errorf("a %s opened the gate socket", who)
+		}
+	}
+}
+
 // gateBench is a hall of tickets and ten signed-in doors, for the
 // benchmarks below.
 type gateBench struct {

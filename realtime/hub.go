@@ -193,6 +193,8 @@ func newHub(b *Broker, key int64) *hub {
 	switch {
 	case key == homeKey:
 		h.feed = &homeFeed{store: b.store}
+	case isGateKey(key):
+		h.feed = &gateFeed{store: b.store, id: gateKeyBase - key}
 	case key < 0:
 		h.feed = newScreenFeed(b.store, -key)
 	default:

@@ -109,12 +109,15 @@ func (l *Listener) listen(ctx context.Context) error {
 		if n != nil {
 			l.broker.metrics.notifications.Inc()
 			// "12" is a seat change of performance 12, "sales:12" a
-			// change of its sales (db.SalesChannelPrefix).
+			// change of its sales (db.SalesChannelPrefix), "checkin:12"
+			// admissions at its doors (db.CheckInChannelPrefix).
 			sales, isSales := strings.CutPrefix(n.Payload, db.SalesChannelPrefix)
 			if id, err := strconv.ParseInt(sales, 10, 64); err == nil && isSales {
 				l.broker.WakeSales(id)
 			} else if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
 				l.broker.Wake(id)
+			} else if id, ok := checkInPayload(n.Payload); ok {
+				l.broker.WakeCheckIns(id)
 			} else {
 				l.log.Warn("live: bad notification payload", "payload", n.Payload)
 			}

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -36,12 +37,22 @@ type Notifier struct {
 
 	mu      sync.Mutex
 	pending map[int64]struct{}
-	kick    chan struct{}
+	// checkIns are the performances with admissions to announce
+	// (PokeCheckIns), sent in the same window as the seat changes.
+	checkIns map[int64]struct{}
+	kick     chan struct{}
+}
+
+// CheckInWaker is a Waker that can also be told of admissions at the doors
+// (a Broker is one); see Notifier.PokeCheckIns.
+type CheckInWaker interface {
+	WakeCheckIns(performanceID int64)
 }
 
 // NewNotifier returns a Notifier; run it with Run. local may be nil.
 func NewNotifier(store *db.Store, local Waker, log *slog.Logger) *Notifier {
-	return &Notifier{store: store, local: local, log: log, pending: make(map[int64]struct{}), kick: make(chan struct{}, 1)}
+	return &Notifier{store: store, local: local, log: log, pending: make(map[int64]struct{}),
+		checkIns: make(map[int64]struct{}), kick: make(chan struct{}, 1)}
 }
 
 // Poke records that the performance's seats changed and committed. It
@@ -52,6 +63,24 @@ func (n *Notifier) Poke(performanceID int64) {
 	}
 	n.mu.Lock()
 	n.pending[performanceID] = struct{}{}
+	n.mu.Unlock()
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// PokeCheckIns records that tickets of the performance were let in at a
+// door and the check-ins committed: this instance's gate scanners and
+// projection screen recount at once (when the local Waker is a
+// CheckInWaker), the other instances' with NOTIFY festa_seats
+// "checkin:{id}" (db.NotifyCheckIns) in the next window. It never blocks.
+func (n *Notifier) PokeCheckIns(performanceID int64) {
+	if w, ok := n.local.(CheckInWaker); ok {
+		w.WakeCheckIns(performanceID)
+	}
+	n.mu.Lock()
+	n.checkIns[performanceID] = struct{}{}
 	n.mu.Unlock()
 	select {
 	case n.kick <- struct{}{}:
@@ -89,16 +118,19 @@ func (n *Notifier) flush(ctx context.Context, failing *bool) {
 	n.mu.Lock()
 	ids := slices.Collect(maps.Keys(n.pending))
 	clear(n.pending)
+	checkIns := slices.Collect(maps.Keys(n.checkIns))
+	clear(n.checkIns)
 	n.mu.Unlock()
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(checkIns) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	err := n.store.NotifySeats(ctx, ids)
+	err := errors.Join(n.store.NotifySeats(ctx, ids), n.store.NotifyCheckIns(ctx, checkIns))
 	switch {
 	case err != nil && !*failing:
-		n.log.Error("live: notify other instances (they catch up from the change log)", "performances", ids, "error", err)
+		n.log.Error("live: notify other instances (they catch up from the change log)", "performances", ids,
+			"check_ins", checkIns, "error", err)
 		*failing = true
 	case err == nil && *failing:
 		n.log.Info("live: notifying other instances again")

@@ -7,7 +7,8 @@
 // Enter, or picked from the manual lookup) to POST /gate/scan as JSON,
 // shows the server's verdict over the whole screen with a sound and a
 // vibration, and is ready for the next ticket two seconds later without a
-// tap.
+// tap. Both pages register festa's service worker for /gate, so the
+// scanner opens again without a network once it has been seen.
 (function () {
   "use strict";
 
@@ -32,6 +33,38 @@
     return "/gate?performance=" + encodeURIComponent(performance) + "&gate=" + encodeURIComponent(gate);
   }
 
+  // ------------------------------------------------------- offline page
+  //
+  // festa's service worker (static/js/sw.js), registered here with the
+  // scope /gate, answers the set-up and scanner pages network first and
+  // from its cache when the network is down, so a door whose phone lost
+  // the Wi-Fi can reload, or open the scanner from the home screen, and
+  // go on scanning. Once it is active, the page asks it to keep the page,
+  // the set-up (where /gate opens), every static file the page loaded and
+  // extra (the vendored files loaded only when needed), and marks
+  // <html data-offline="ready"> when they are kept. Sign-out removes them
+  // (pwa.js).
+  var GATE_CACHE = "festa-gate-v1";
+  function keepOffline(extra) {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/gate" }).catch(function () {
+      // No worker (a private window, storage full): the scanner works
+      // online, and offline while this page stays open.
+    });
+    navigator.serviceWorker.ready.then(function (reg) {
+      var urls = [location.pathname + location.search, "/gate"].concat(extra);
+      window.performance.getEntriesByType("resource").forEach(function (r) {
+        var u = new URL(r.name);
+        if (u.origin === location.origin && u.pathname.indexOf("/static/") === 0) urls.push(u.pathname);
+      });
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (e) {
+        if (e.data && e.data.kept) document.documentElement.setAttribute("data-offline", "ready");
+      };
+      reg.active.postMessage({ keep: urls }, [channel.port2]);
+    });
+  }
+
   // ------------------------------------------------------------- set-up
 
   var setup = document.getElementById("gate-setup");
@@ -52,6 +85,7 @@
       var perf = setup.querySelector('input[name="performance"]:checked');
       if (perf && name) remember(perf.value, name.value.trim());
     });
+    keepOffline([]);
     return;
   }
 
@@ -59,10 +93,12 @@
   if (!root) return;
   var performance = root.dataset.performance, gate = root.dataset.gate;
   remember(performance, gate);
+  keepOffline([root.dataset.barcodePolyfill, root.dataset.barcodeWasm, root.dataset.noble]);
 
   var input = document.getElementById("scan-token");
   var verdict = document.getElementById("verdict");
   var count = document.getElementById("gate-count");
+  var countKey = "festa.gate.count." + performance + "." + gate;
   var lookupResults = document.getElementById("lookup-results");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
@@ -185,7 +221,7 @@
     return post({ token: token, nonce: nonce }, ctl.signal).then(function (v) {
       clearTimeout(wait);
       setOnline(true);
-      if (typeof v.gate_count === "number") setCount(v.gate_count);
+      if (typeof v.gate_count === "number") setCount(v.gate_count, true);
       show(v.html, v.result);
       sync();
     }, function (e) {
@@ -217,8 +253,11 @@
     var form = e.target;
     if (form.getAttribute("action") === "/staff/logout") {
       // The list names every ticket holder: it leaves the device with the
-      // staff member. Queued scans stay, to be sent by the next one.
+      // staff member. Queued scans stay, to be sent by the next one. The
+      // kept scanner page goes too (pwa.js makes sure of it on the page
+      // signing out leads to).
       try { localStorage.removeItem(listKey); } catch (err) { /* nothing kept */ }
+      if (window.caches) caches.delete(GATE_CACHE);
     } else if (form.id === "scan-form") {
       e.preventDefault();
       var token = input.value;
@@ -277,12 +316,68 @@
   var queue = load(queueKey, []);
   var localIn = load(localKey, {}); // ticket id → {at, gate}: let in here while offline
 
-  function setCount(n) { count.textContent = String(n); }
+  // ------------------------------------------------------------- counts
+  //
+  // The door shows its own admissions and every door's together: what the
+  // server last said (the page's #gate-tally, the same region pushed over
+  // the live socket after any door's check-in, each scan's answer, the
+  // list) plus this door's admissions still queued, which the server has
+  // not heard of yet. The server's figures are kept on the device, so a
+  // scanner page opened offline from the worker's copy (drawn when it was
+  // kept) starts from the latest ones.
+  var counted = readTally();
+  (function () {
+    var last = load(countKey, null);
+    if (last) {
+      counted.door = Math.max(counted.door, last.door || 0);
+      counted.total = Math.max(counted.total, last.total || 0);
+    }
+  })();
+
+  function readTally() {
+    var tally = document.getElementById("gate-tally");
+    var mine = tally && tally.querySelector('data[data-gate="' + CSS.escape(gate) + '"]');
+    return {
+      door: mine ? parseInt(mine.value, 10) || 0 : 0,
+      total: tally ? parseInt(tally.dataset.total, 10) || 0 : 0
+    };
+  }
+  function queuedAdmissions() {
+    return queue.filter(function (q) { return q.local === "admitted"; }).length;
+  }
+  function showCounts() {
+    var q = queuedAdmissions();
+    count.textContent = String(counted.door + q);
+    var total = document.querySelector("#gate-tally [data-tally-total]");
+    if (total) total.textContent = String(counted.total + q);
+    keep(countKey, counted);
+  }
+  // setCount takes the server's count of this door's admissions; what it
+  // adds, it adds to the total too (the tally that follows says the same).
+  // A scan's answer is as new as a count gets; a list asked for before it
+  // (see refreshList) may be older, and heard counts them.
+  var heard = 0;
+  function setCount(n, fromScan) {
+    if (fromScan) heard++;
+    counted.total += Math.max(0, n - counted.door);
+    counted.door = n;
+    showCounts();
+  }
+  // A tally arrived over the socket (htmx swapped #gate-tally in). The
+  // socket's state is on #gate[data-live] (open or closed).
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    counted = readTally();
+    showCounts();
+  });
+  document.addEventListener("htmx:wsOpen", function () { root.dataset.live = "open"; });
+  document.addEventListener("htmx:wsClose", function () { root.dataset.live = "closed"; });
+
   function setOnline(on) {
     net.dataset.online = on ? "true" : "false";
   }
   function showQueue() {
     queueLen.textContent = String(queue.length);
+    showCounts();
   }
   function newNonce() {
     var b = new Uint8Array(16);
@@ -290,7 +385,11 @@
     return b64encode(b);
   }
 
+  // refreshList fetches the list, unless the browser knows it is offline
+  // (a request then only fails, or waits on a dead network).
   function refreshList() {
+    if (!navigator.onLine) return Promise.resolve();
+    var asked = heard;
     return fetch("/gate/offline?" + new URLSearchParams({ performance: performance, gate: gate }), {
       credentials: "same-origin",
       headers: { Accept: "application/json" }
@@ -301,8 +400,9 @@
       list = l;
       keys = {};
       keep(listKey, l);
-      // The server's count, plus this door's admissions still queued.
-      setCount(l.gate_count + queue.filter(function (q) { return q.local === "admitted"; }).length);
+      // Its count, unless a scan's answer brought a newer one meanwhile
+      // (a sync racing the refresh when the network returns).
+      if (asked === heard) setCount(l.gate_count);
       setOnline(true);
       showDuplicates();
       root.dataset.listAt = l.at;
@@ -501,7 +601,6 @@
       queue.push({ nonce: nonce, token: token, scanned_at: new Date().toISOString(), local: v.result });
       keep(queueKey, queue);
       showQueue();
-      if (v.result === "admitted") setCount(parseInt(count.textContent, 10) + 1);
       show(renderLocal(v), v.result);
     });
   }
@@ -509,34 +608,39 @@
   // sync sends the queue, oldest first, one scan at a time. A scan the
   // server refuses outright (a malformed one) is dropped rather than
   // blocking the rest; a network failure leaves it for the next round.
-  var syncing = false;
+  //
+  // A refusal of who is sending rather than of the scan (401: signed out;
+  // 403: a page too old for the CSRF cookie) keeps the queue as it is, for
+  // after sign-in or a fresh page, and stops the rounds until then.
+  var syncing = false, stalled = false;
   function sync() {
-    if (syncing || !queue.length || !navigator.onLine) return;
+    if (syncing || stalled || !queue.length || !navigator.onLine) return;
     syncing = true;
     var item = queue[0];
     post({ token: item.token, nonce: item.nonce, scanned_at: item.scanned_at, local: item.local }).then(function (v) {
       setOnline(true);
       return v;
     }, function (e) {
-      if (e.status === 401) {
-        syncing = false;
-        return signIn();
-      }
-      if (!e.status || e.status >= 500) throw e;
+      if (!e.status || e.status >= 500 || e.status === 401 || e.status === 403) throw e;
       return null;
     }).then(function (v) {
       queue.shift();
       keep(queueKey, queue);
       showQueue();
-      if (v && typeof v.gate_count === "number") setCount(v.gate_count);
+      if (v && typeof v.gate_count === "number") setCount(v.gate_count, true);
       if (v && v.duplicate) {
         failed("", root.dataset.msgDuplicate);
         refreshList();
       }
       syncing = false;
       sync();
-    }, function () {
+    }, function (e) {
       syncing = false;
+      if (e.status === 401) return signIn();
+      if (e.status === 403) {
+        stalled = true;
+        return failed(e.html);
+      }
       setOnline(false);
     });
   }

@@ -4,15 +4,19 @@
 // A page with a student signed in (body[data-student]) registers the worker
 // for /tickets; a ticket page then asks it to keep the page, the list, the
 // tickets it links to and every static file the page used, and marks
-// <html data-offline="ready"> once they are kept. A page with nobody signed
-// in empties festa's caches and removes the worker: sign-out also answers
-// Clear-Site-Data, and this covers a session that simply ended.
+// <html data-offline="ready"> once they are kept. A page with no student
+// signed in empties the tickets' cache and removes their worker: sign-out
+// also answers Clear-Site-Data, and this covers a session that simply
+// ended. Likewise a page with no staff member signed in removes the gate's
+// (gate.js registers it for /gate): staff sign-out clears only the HTTP
+// cache, since the door's unsent scans live in this origin's storage.
 (function () {
   "use strict";
   if (!("serviceWorker" in navigator)) return;
 
+  if (!document.querySelector("[data-staff]")) forget("/gate", "festa-gate-");
   if (!document.body.hasAttribute("data-student")) {
-    forget();
+    forget("/tickets", "festa-tickets-");
     return;
   }
   navigator.serviceWorker.register("/sw.js", { scope: "/tickets" }).catch(function () {
@@ -39,19 +43,20 @@
     reg.active.postMessage({ keep: urls }, [channel.port2]);
   });
 
-  // forget touches only what is the tickets': the gate keeps its own
-  // things on this origin.
-  function forget() {
+  // forget removes one worker (by its scope) and its caches (by their
+  // names' prefix), nothing else: the other worker, and the door's unsent
+  // scans in localStorage, stay.
+  function forget(scope, prefix) {
     if (window.caches) {
       caches.keys().then(function (keys) {
         keys.forEach(function (k) {
-          if (k.indexOf("festa-tickets") === 0) caches.delete(k);
+          if (k.indexOf(prefix) === 0) caches.delete(k);
         });
       });
     }
     navigator.serviceWorker.getRegistrations().then(function (regs) {
       regs.forEach(function (r) {
-        if (new URL(r.scope).pathname === "/tickets") r.unregister();
+        if (new URL(r.scope).pathname === scope) r.unregister();
       });
     });
   }

@@ -1,11 +1,18 @@
 // sw.js: festa's service worker. It keeps the signed-in student's own
 // tickets on the phone, so a ticket once seen opens at the gate without a
-// network, and it keeps nothing else.
+// network, and the gate's scanner on a door's phone, so a scanner once
+// opened opens again when the Wi-Fi drops; it keeps nothing else.
 //
-// festa serves this file at /sw.js and static/js/pwa.js registers it with
-// the scope /tickets: it controls only the ticket pages, so the seat map,
-// the booking requests and the staff pages never wait for a worker to
-// start. What it stores, in one Cache Storage cache:
+// festa serves this file at /sw.js and registers it twice, as two workers
+// with a scope each: static/js/pwa.js with the scope /tickets on a
+// student's pages, static/js/gate.js with the scope /gate on the scanner.
+// Two narrow scopes rather than one covering both: the smallest scope
+// holding both is the whole site, and then the seat map, the booking
+// requests and every other page would wait for a worker to start, at the
+// minute sales open, for nothing. Each worker knows which it is from its
+// scope, and keeps its own cache (festa-tickets-…, festa-gate-…).
+//
+// The tickets worker stores, in its Cache Storage cache:
 //
 //   - /tickets, /tickets/{id} and /tickets/{id}/qr.png: network first, the
 //     cached copy when the network fails (or is too slow to wait for with a
@@ -18,16 +25,63 @@
 // answered with a redirect (to the sign-in page) empties the cache, sign-out
 // answers Clear-Site-Data (which removes the cache and this worker), and
 // pwa.js empties it on any page that shows nobody signed in.
+//
+// The gate worker stores the same way, network first with a shorter
+// patience:
+//
+//   - GET /gate, the set-up (where the home screen opens it), and
+//     /gate?performance=…&gate=…, the scanner of one door, stored under
+//     one spelling of that address whatever encoding the link used; any
+//     other query (?change=1) is shown, never stored.
+//   - /static/…: gate.js, the stylesheets and fonts, and the vendored
+//     barcode polyfill, its ZXing WebAssembly and @noble/ed25519, which
+//     gate.js asks it to keep even before they are needed.
+//
+// Nothing else: POST /gate/scan, /gate/offline's JSON (gate.js keeps the
+// list itself, in localStorage), /gate/lookup and the live socket go to
+// the network untouched. The scanner page names the staff member: staff
+// sign-out clears only the HTTP cache (Clear-Site-Data "cache"; the door's
+// unsent scans in localStorage must stay), so pwa.js removes this cache
+// and worker on any page that shows no staff member signed in, and a
+// scanner address answered with a redirect empties the cache too.
 "use strict";
 
-var CACHE = "festa-tickets-v1";
+// Which of the two workers this is, by the scope it was registered with.
+var GATE = new URL(self.registration.scope).pathname === "/gate";
+
+// Each worker's cache names start with its own prefix, so neither clears
+// the other's when a new version takes over.
+var PREFIX = GATE ? "festa-gate-" : "festa-tickets-";
+var CACHE = PREFIX + "v1";
 
 // The ticket addresses: ids are lowercase UUIDs (tickets.ParseID).
 var TICKET = /^\/tickets(?:\/[0-9a-f-]{36}(?:\/qr\.png)?)?$/;
 
-// How long a ticket page may take before the cached copy is shown instead;
-// the network answer still refreshes the cache when it comes.
-var PATIENCE_MS = 3000;
+// How long a page may take before the cached copy is shown instead; the
+// network answer still refreshes the cache when it comes. A door with a
+// queue in front of it waits less than a student at the door.
+var PATIENCE_MS = GATE ? 1500 : 3000;
+
+// page says how this worker keeps the page at url: key, the address it is
+// stored and looked up under, and store, whether an answer for url itself
+// may be stored there. It is null for any address that is not this
+// worker's page.
+function page(url) {
+  if (!GATE) {
+    if (!TICKET.test(url.pathname)) return null;
+    // A query marks a one-off view (?new=1 right after booking): shown,
+    // never stored, so the kept copy is the plain ticket.
+    return { key: url.pathname, store: url.search === "" };
+  }
+  if (url.pathname !== "/gate") return null;
+  var q = url.searchParams, perf = q.get("performance"), door = q.get("gate"), n = 0;
+  q.forEach(function () { n++; });
+  if (n === 0) return { key: "/gate", store: true };
+  if (perf && door && n === 2) {
+    return { key: "/gate?" + new URLSearchParams({ performance: perf, gate: door }).toString(), store: true };
+  }
+  return { key: "/gate", store: false };
+}
 
 self.addEventListener("install", function () {
   self.skipWaiting();
@@ -40,7 +94,7 @@ self.addEventListener("activate", function (e) {
       .then(function (keys) {
         return Promise.all(
           keys
-            .filter(function (k) { return k !== CACHE && k.indexOf("festa-") === 0; })
+            .filter(function (k) { return k !== CACHE && k.indexOf(PREFIX) === 0; })
             .map(function (k) { return caches.delete(k); })
         );
       })
@@ -53,20 +107,20 @@ self.addEventListener("fetch", function (e) {
   if (req.method !== "GET") return;
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  if (TICKET.test(url.pathname)) {
-    // A query marks a one-off view (?new=1 right after booking): shown,
-    // never stored, so the kept copy is the plain ticket.
-    e.respondWith(ticket(e, url.pathname, url.search === ""));
+  var p = page(url);
+  if (p) {
+    e.respondWith(networkFirst(e, p.key, p.store));
   } else if (url.pathname.indexOf("/static/") === 0) {
     e.respondWith(asset(e, url.pathname));
   }
   // Anything else goes to the network untouched.
 });
 
-// ticket answers a ticket address from the network, storing what it gets,
-// or from the cache when the network fails, answers with a server error or
-// dawdles with a copy in hand.
-function ticket(e, key, store) {
+// networkFirst answers a page (a ticket address, or the scanner) from the
+// network, storing what it gets under key, or from the cache when the
+// network fails, answers with a server error or dawdles with a copy in
+// hand.
+function networkFirst(e, key, store) {
   var cached = function () {
     return caches.match(key, { cacheName: CACHE, ignoreVary: true });
   };
@@ -98,12 +152,12 @@ function ticket(e, key, store) {
     });
 }
 
-// remember stores a ticket response (when store is set), or forgets what
+// remember stores a page's response (when store is set), or forgets what
 // it says is gone.
 function remember(key, res, store) {
   return caches.open(CACHE).then(function (cache) {
     // A redirect (navigations see it opaque) means the session ended:
-    // nothing of the last student stays behind.
+    // nothing of the last student, or staff member, stays behind.
     if (res.type === "opaqueredirect" || res.redirected) {
       return caches.delete(CACHE);
     }
@@ -133,13 +187,13 @@ function asset(e, key) {
   });
 }
 
-// A ticket page asks, once it is shown, that it and everything it used be
-// kept: on its first visit this worker did not control it yet. Only ticket
-// addresses and static files are taken. The list of tickets is fetched
-// afresh (a ticket may have been booked since it was kept), anything else
-// only when missing: a page this worker served is stored already, and a
-// page seen with a query (?new=1) is fetched plain. The reply tells the
-// page it is ready to be seen offline.
+// A ticket page (or the scanner) asks, once it is shown, that it and
+// everything it used be kept: on its first visit this worker did not
+// control it yet. Only this worker's pages and static files are taken. The
+// list of tickets is fetched afresh (a ticket may have been booked since it
+// was kept), anything else only when missing: a page this worker served is
+// stored already, and a page seen with a query (?new=1, ?change=1) is
+// fetched plain. The reply tells the page it is ready to be seen offline.
 self.addEventListener("message", function (e) {
   var urls = (e.data && e.data.keep) || [];
   var port = e.ports && e.ports[0];
@@ -148,12 +202,13 @@ self.addEventListener("message", function (e) {
       return Promise.all(
         urls.map(function (u) {
           var url = new URL(u, self.location.origin);
-          var key = url.pathname;
           if (url.origin !== self.location.origin) return null;
-          if (!TICKET.test(key) && key.indexOf("/static/") !== 0) return null;
+          var p = page(url);
+          var key = p ? p.key : url.pathname;
+          if (!p && key.indexOf("/static/") !== 0) return null;
           var fetchIt = function () {
             return fetch(key, { credentials: "same-origin", redirect: "manual" }).then(function (res) {
-              return TICKET.test(key) ? remember(key, res, true) : res.status === 200 && cache.put(key, res);
+              return p ? remember(key, res, true) : res.status === 200 && cache.put(key, res);
             });
           };
           if (key === "/tickets") return fetchIt();
