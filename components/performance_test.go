@@ -1143,19 +1143,22 @@ func TestSeatMapReconnectsFromItsVersion(t *testing.T) {
 		return ""
 	}
 	browsertest.Run(t, ctx, chromedp.Navigate(url))
-	if q := next(); q != "v=41&t=1779267600" {
-		t.Fatalf("first socket ?%s, want the page's own version and time", q)
+	// s is the sales banner the page shows (SalesBannerView.Key).
+	if q := next(); q != "v=41&t=1779267600&s=open" {
+		t.Fatalf("first socket ?%s, want the page's own version, time and banner", q)
 	}
 	var msg bytes.Buffer
 	ko := langCtx(t, "ko")
 	Seat(SeatView{Label: "A4", RowLabel: "A", Number: 4, State: "sold", Holder: "x"}, true).Render(ko, &msg)
+	paused := SalesBannerView{Status: "paused", Message: "점검 중"}
+	SalesBanner(paused, true).Render(ko, &msg)
 	LiveVersion(57, testNow.Add(time.Minute), true).Render(ko, &msg)
 	live <- msg.String()
 	var ok bool
 	browsertest.Run(t, ctx, chromedp.Poll(`document.getElementById("live-version").dataset.v === "57"`, &ok, chromedp.WithPollingTimeout(5*time.Second)))
 	live <- closeSocket
-	if q := next(); q != "v=57&t=1779267660" {
-		t.Fatalf("socket after a reconnect ?%s, want v=57&t=1779267660", q)
+	if q, want := next(), "v=57&t=1779267660&s="+paused.Key(); q != want {
+		t.Fatalf("socket after a reconnect ?%s, want %s", q, want)
 	}
 }
 
