@@ -46,7 +46,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/gate/scan", h.scanTicket, gate)
 	e.GET("/gate/lookup", h.lookupTickets, gate)
 	e.GET("/gate/offline", h.offlineData, gate)
-	e.GET("/ws/gate/:performance", h.watchGate, h.requireStaffSocket("gate", "council"))
 
 	// The projection screen (screen.go): a council session or a display
 	// key of the performance (?key=), for the page and its socket alike.
@@ -78,4 +77,15 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/p/:performance/screen-keys", h.createScreenKey)
 	admin.POST("/p/:performance/screen-keys/:id/rotate", h.rotateScreenKey)
 	admin.POST("/p/:performance/screen-keys/:id/revoke", h.revokeScreenKey)
+
+	// The ticket desk (admin_desk.go).
+	admin.GET("/desk", h.showDesk)
+	admin.GET("/desk/p/:performance/seats/:label", h.showDeskSeat)
+	admin.POST("/desk/p/:performance/seats/:label/release", h.deskReleaseHold)
+	admin.POST("/desk/p/:performance/seats/:label/reserve", h.deskReserveSeat)
+	admin.POST("/desk/p/:performance/seats/:label/unreserve", h.deskUnreserveSeat)
+	admin.POST("/desk/p/:performance/seats/:label/guest", h.deskIssueGuest)
+	admin.GET("/desk/tickets/:id/print", h.printTicket)
+	admin.POST("/desk/tickets/:id/cancel", h.deskCancelTicket)
+	admin.POST("/desk/tickets/:id/move", h.deskMoveTicket)
 }
