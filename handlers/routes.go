@@ -46,6 +46,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/gate/scan", h.scanTicket, gate)
 	e.GET("/gate/lookup", h.lookupTickets, gate)
 	e.GET("/gate/offline", h.offlineData, gate)
+	e.GET("/ws/gate/:performance", h.watchGate, h.requireStaffSocket("gate", "council"))
 
 	// The projection screen (screen.go): a council session or a display
 	// key of the performance (?key=), for the page and its socket alike.
