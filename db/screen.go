@@ -46,7 +46,8 @@ const screenTicker = 8
 // ScreenStats reads the screen's counts and ticker for a performance in
 // one statement (one snapshot). The ticker's sales come from the audit
 // log (confirm and cancel, by students or the ticket desk, and the desk's
-// moves and guest tickets); its admissions from check_ins.
+// guest tickets and moves, each move once, at the seat it moved to); its
+// admissions from check_ins.
 func (s *Store) ScreenStats(ctx context.Context, performanceID int64) (ScreenStats, error) {
 	var st ScreenStats
 	var gates []string
@@ -69,8 +70,9 @@ func (s *Store) ScreenStats(ctx context.Context, performanceID int64) (ScreenSta
 			(SELECT a.at, CASE a.action WHEN 'cancel' THEN 'cancelled' WHEN 'move' THEN 'moved' ELSE 'sold' END AS kind,
 			        a.seat_label AS seat, '' AS gate
 			   FROM audit_log a
-			  WHERE a.performance_id = $1 AND a.action IN ('confirm', 'cancel', 'move', 'issue_guest')
-			    AND a.seat_label IS NOT NULL
+			  WHERE a.performance_id = $1 AND a.seat_label IS NOT NULL
+			    AND (a.action IN ('confirm', 'cancel', 'issue_guest')
+			         OR (a.action = 'move' AND a.after->>'state' = 'sold'))
 			  ORDER BY a.at DESC LIMIT $2)
 			UNION ALL
 			(SELECT c.checked_in_at, 'checked_in', s.label, c.gate

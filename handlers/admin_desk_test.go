@@ -122,6 +122,14 @@ func TestDeskMoveFollowsEverySeatRule(t *testing.T) {
 			t.Errorf("%d move audit rows for %s, want 1", n, label)
 		}
 	}
+	// The projection screen's ticker tells the move once, at the new seat.
+	var perfID int64
+	app.Store.Pool.QueryRow(context.Background(), `SELECT id FROM performances WHERE slug = 'opening'`).Scan(&perfID)
+	stats, err := app.Store.ScreenStats(context.Background(), perfID)
+	if err != nil || len(stats.Recent) == 0 || stats.Recent[0].Kind != "moved" || stats.Recent[0].Seat != "C14" ||
+		(len(stats.Recent) > 1 && stats.Recent[1].Kind == "moved") {
+		t.Errorf("the screen's ticker after the move: %+v (%v)", stats.Recent, err)
+	}
 	// The student's own page shows the new seat and the new QR; the door
 	// refuses the old one and admits the new one.
 	student := app.NewClient(t)
