@@ -516,8 +516,11 @@
   // reload spread over two seconds, not all in the same instant.
   var salesReload = false;
   document.addEventListener("htmx:oobAfterSwap", function (e) {
-    if (e.target.id !== "sales-banner" || salesReload) return;
-    var f = frame(), mark = e.target.querySelector("[data-sales]");
+    // The banner's inside is swapped, so the event fires on the new
+    // elements; its detail names the banner as the target.
+    var b = e.detail && e.detail.target;
+    if (!b || b.id !== "sales-banner" || salesReload) return;
+    var f = frame(), mark = b.querySelector("[data-sales]");
     if (!f || !mark) return;
     var st = mark.getAttribute("data-sales"), locked = st === "soon" || st === "closed" ? st : "";
     if (locked === (f.dataset.sales || "")) return;
