@@ -235,4 +235,13 @@ func TestScreenKeyMadeInTheConsoleOpensTheScreen(t *testing.T) {
 	if !fits {
 		t.Error("the screen scrolls at 1280×720")
 	}
+
+	// The council revokes the key: the projector, without a reload of
+	// its own doing, ends on the refusal page.
+	acceptDialogs(console)
+	browsertest.Run(t, console,
+		chromedp.Click(`#keys-table tr[data-key-state="live"] form[action$="/revoke"] button`),
+		chromedp.WaitVisible(`#keys-table tr[data-key-state="revoked"]`),
+	)
+	browsertest.Run(t, projector, chromedp.WaitVisible(`[data-refused]`))
 }

@@ -106,6 +106,7 @@ func (h *Handler) rotateScreenKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.dropScreens(perf.ID)
 	label := h.keyLabel(c, perf.ID, id)
 	return h.renderScreenKeys(c, perf, &components.ScreenNewKey{Label: label, URL: h.screenURL(perf.Slug, key)},
 		tr(c, "screen.rotated_note", "label", label))
@@ -124,7 +125,16 @@ func (h *Handler) revokeScreenKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.dropScreens(perf.ID)
 	return h.renderScreenKeys(c, perf, nil, tr(c, "screen.revoked_note", "label", h.keyLabel(c, perf.ID, id)))
+}
+
+// dropScreens has the performance's open screens reconnect, so each key
+// is checked again: a revoked one stops at once on this instance.
+func (h *Handler) dropScreens(performanceID int64) {
+	if h.live != nil {
+		h.live.DropScreens(performanceID)
+	}
 }
 
 // screenKeyParams reads the performance and the key id of a key's path.

@@ -142,8 +142,31 @@ func TestScreenOpensWithAKeyOrForTheCouncil(t *testing.T) {
 		t.Errorf("the rotated key: %d", status)
 	}
 	app.Store.Pool.QueryRow(context.Background(), `SELECT id::text FROM display_keys WHERE revoked_at IS NULL`).Scan(&id)
+	// A screen open with the key when it is revoked is made to reconnect
+	// (1012), and its key is checked again.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/screen/opening?key="+url.QueryEscape(rotated), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.CloseNow()
+	open.SetReadLimit(1 << 20)
+	if _, _, err := open.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if status, body := council.Post("/admin/p/opening/screen-keys/"+id+"/revoke", nil, false); status != http.StatusOK || strings.Contains(body, "data-new-key-url") {
 		t.Fatalf("revoke: %d", status)
+	}
+	for {
+		_, _, err := open.Read(ctx)
+		if err == nil {
+			continue
+		}
+		if websocket.CloseStatus(err) != websocket.StatusServiceRestart {
+			t.Errorf("the revoked key's open screen: %v, want close 1012", err)
+		}
+		break
 	}
 	refused(anon, "/screen/opening?key="+url.QueryEscape(rotated), "디스플레이 키가 틀렸거나")
 	if status, _ := council.Post("/admin/p/opening/screen-keys/"+id+"/revoke", nil, false); status != http.StatusConflict {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"festa/components"
 	"festa/db"
 )
@@ -22,6 +24,31 @@ func screenKey(performanceID int64) int64 { return -performanceID }
 // viewer may see it.
 func (b *Broker) ServeScreen(w http.ResponseWriter, r *http.Request, performanceID int64, lang string) {
 	b.serve(w, r, screenKey(performanceID), lang, nil)
+}
+
+// DropScreens closes this instance's projection screen sockets of the
+// performance with 1012, as a restart does: each reconnects at once and
+// has its display key checked again, so a revoked or rotated key stops
+// showing the screen here within a moment (screen.js then finds the page
+// refused and shows the refusal). Screens on other instances keep their
+// socket until it next reconnects.
+func (b *Broker) DropScreens(performanceID int64) {
+	b.mu.RLock()
+	h := b.hubs[screenKey(performanceID)]
+	b.mu.RUnlock()
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.joining {
+		s.drop(websocket.StatusServiceRestart, "display keys changed")
+	}
+	for _, set := range h.subs {
+		for s := range set {
+			s.drop(websocket.StatusServiceRestart, "display keys changed")
+		}
+	}
 }
 
 // screenFeed is what the projection screen shows: the seat map (a seatFeed

@@ -23,19 +23,25 @@
     }
     // A key revoked while the screen ran: its socket is refused from
     // then on. Ask for the page once the socket has stayed closed a
-    // while; a 403 means the refusal page is what the hall should see.
-    clearTimeout(closedTimer);
-    closedTimer = setTimeout(checkAccess, 15000);
+    // while (through however many retries); a 403 means the refusal page
+    // is what the hall should see. Anything else (a restart's 502, no
+    // network) asks again later.
+    if (!closedTimer) closedTimer = setTimeout(checkAccess, 8000);
   });
   document.addEventListener("htmx:wsOpen", function () {
     clearTimeout(closedTimer);
+    closedTimer = 0;
     live("open");
   });
   function checkAccess() {
+    closedTimer = 0;
     if (!window.fetch || document.body.dataset.live === "open") return;
     fetch(location.href, { cache: "no-store", credentials: "same-origin", redirect: "manual" }).then(function (r) {
       if (r.status === 403) location.reload();
-    }, function () {});
+      else if (document.body.dataset.live !== "open") closedTimer = setTimeout(checkAccess, 8000);
+    }, function () {
+      closedTimer = setTimeout(checkAccess, 8000);
+    });
   }
 
   // The live indicator follows the socket.
