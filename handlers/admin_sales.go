@@ -32,12 +32,30 @@ func (h *Handler) staffActor(c echo.Context) db.Actor {
 	return db.Actor{Kind: "staff", ID: s.ID, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
+// readReason reads the optional reason of a sales action, kept in the
+// audit log (spaces and line breaks folded). A reason too long to keep is
+// refused in place: ok is then false and err is the answer's error, if
+// any.
+func (h *Handler) readReason(c echo.Context, perf db.Performance) (reason string, ok bool, err error) {
+	reason = strings.Join(strings.Fields(c.FormValue("reason")), " ")
+	if n := utf8.RuneCountInString(reason); n > components.MaxReason || !utf8.ValidString(reason) {
+		return "", false, h.refuseSales(c, perf,
+			map[string]string{"reason": tr(c, "admin.sales.err_reason_long", "count", components.MaxReason, "length", n)},
+			map[string]string{"reason": reason})
+	}
+	return reason, true, nil
+}
+
 func (h *Handler) openSales(c echo.Context) error {
 	perf, err := h.performance(c)
 	if err != nil {
 		return err
 	}
-	p, err := h.store.OpenSales(c.Request().Context(), perf.ID, h.staffActor(c), "")
+	reason, ok, err := h.readReason(c, perf)
+	if !ok {
+		return err
+	}
+	p, err := h.store.OpenSales(c.Request().Context(), perf.ID, h.staffActor(c), reason)
 	if errors.Is(err, db.ErrCloseBeforeOpen) {
 		return h.refuseSales(c, perf, map[string]string{"closing": tr(c, "admin.sales.err_open_closed")}, nil)
 	}
@@ -72,7 +90,11 @@ func (h *Handler) resumeSales(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.store.ResumeSales(c.Request().Context(), perf.ID, h.staffActor(c), "")
+	reason, ok, err := h.readReason(c, perf)
+	if !ok {
+		return err
+	}
+	p, err := h.store.ResumeSales(c.Request().Context(), perf.ID, h.staffActor(c), reason)
 	if err != nil {
 		return err
 	}
@@ -84,7 +106,11 @@ func (h *Handler) closeSales(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.store.CloseSales(c.Request().Context(), perf.ID, h.staffActor(c), "")
+	reason, ok, err := h.readReason(c, perf)
+	if !ok {
+		return err
+	}
+	p, err := h.store.CloseSales(c.Request().Context(), perf.ID, h.staffActor(c), reason)
 	if err != nil {
 		return err
 	}
@@ -98,8 +124,12 @@ func (h *Handler) setSalesClose(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	reason, ok, err := h.readReason(c, perf)
+	if !ok {
+		return err
+	}
 	typed := strings.TrimSpace(c.FormValue("closing"))
-	form := map[string]string{"closing": typed}
+	form := map[string]string{"closing": typed, "reason": reason}
 	at, err := time.ParseInLocation(localTimeLayout, typed, councilZone)
 	if err != nil {
 		return h.refuseSales(c, perf, map[string]string{"closing": tr(c, "admin.sales.err_closing_format")}, form)
@@ -109,7 +139,7 @@ func (h *Handler) setSalesClose(c echo.Context) error {
 	if !at.After(perf.SalesOpenAt) {
 		return h.refuseSales(c, perf, closeBeforeOpen, form)
 	}
-	p, err := h.store.SetSalesClose(c.Request().Context(), perf.ID, at, h.staffActor(c), "")
+	p, err := h.store.SetSalesClose(c.Request().Context(), perf.ID, at, h.staffActor(c), reason)
 	if errors.Is(err, db.ErrCloseBeforeOpen) {
 		// Sales were opened later in between; the database refused.
 		return h.refuseSales(c, perf, closeBeforeOpen, form)

@@ -248,7 +248,7 @@ func TestSalesActionsWriteAuditRows(t *testing.T) {
 		{"/admin/p/night/resume", nil, "sales_resume"},
 		{"/admin/p/night/closing", url.Values{"closing": {closing}}, "sales_close_at"},
 		{"/admin/p/night/open", nil, "sales_open"},
-		{"/admin/p/night/close", nil, "sales_close"},
+		{"/admin/p/night/close", url.Values{"reason": {"  공연 취소로\n 마감 "}}, "sales_close"},
 	} {
 		req := htmxPost(t, app, council, a.path, a.form)
 		req.Header.Set("User-Agent", "council-laptop/1")
@@ -269,6 +269,9 @@ func TestSalesActionsWriteAuditRows(t *testing.T) {
 	}
 	if n := app.Count(t, `SELECT count(*) FROM audit_log WHERE actor_kind = 'staff'`); n != 5 {
 		t.Errorf("%d staff audit rows, want 5", n)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'sales_close' AND after->>'reason' = '공연 취소로 마감'`); n != 1 {
+		t.Error("the close's reason is not in its audit row")
 	}
 }
 
@@ -294,6 +297,7 @@ func TestSalesFormsRefuseInPlace(t *testing.T) {
 		{"ko", "/admin/p/night/closing", url.Values{"closing": {"내일 저녁"}}, "날짜와 시간으로"},
 		{"ko", "/admin/p/night/pause", url.Values{"message": {strings.Repeat("가", 501)}}, "500자까지"},
 		{"en", "/admin/p/night/pause", url.Values{"message": {strings.Repeat("a", 501)}}, "up to 500 characters; it is 501"},
+		{"ko", "/admin/p/night/close", url.Values{"reason": {strings.Repeat("왜", 201)}}, "사유는 200자까지"},
 	} {
 		council.Lang = c.lang
 		resp, body := council.Do(htmxPost(t, app, council, c.path, c.form))
