@@ -35,8 +35,8 @@ func TestSeatChangeReachesViewer(t *testing.T) {
 
 	first := v.next()
 	want := dbSeats(t, app.Store, perf)
-	if len(first) != 2 || first[0].id != "seatmap" || len(first[0].seats) != len(want) || !v.matches(want) {
-		t.Fatalf("first message: %d elements (want #seatmap and #occupancy), or its seats differ from the database's %d", len(first), len(want))
+	if got := ids(first); got != "seatmap,occupancy,sales-banner,sales-pill" || len(first[0].seats) != len(want) || !v.matches(want) {
+		t.Fatalf("first message: %s (want #seatmap, #occupancy and the sales banner and badge), or its seats differ from the database's %d", got, len(want))
 	}
 	if v.occ["data-capacity"] != "588" || v.occ["data-available"] != "588" || v.occ["data-held"] != "0" {
 		t.Fatalf("first occupancy = %v, want 588 seats all available", v.occ)
