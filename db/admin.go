@@ -375,7 +375,8 @@ func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
 }
 
 // Attendee is one live ticket of a performance, as the attendee export
-// lists it.
+// lists it. A guest's ticket (issued at the desk) has no student number
+// and the guest's name.
 type Attendee struct {
 	Seat        string
 	StudentNo   string
@@ -389,7 +390,7 @@ type Attendee struct {
 // Attendees lists the performance's active tickets in seat order (front
 // row first), with their check-ins.
 func (s *Store) Attendees(ctx context.Context, performanceID int64) ([]Attendee, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT s.label, coalesce(st.student_no, ''), coalesce(st.name, ''), t.id::text,
+	rows, _ := s.Pool.Query(ctx, `SELECT s.label, coalesce(st.student_no, ''), coalesce(st.name, t.guest_name, ''), t.id::text,
 			t.issued_at, c.checked_in_at, coalesce(c.gate, '')
 		FROM tickets t
 		JOIN seats s ON s.id = t.seat_id
@@ -421,7 +422,7 @@ type CheckIn struct {
 
 // CheckIns lists the performance's admissions in the order they happened.
 func (s *Store) CheckIns(ctx context.Context, performanceID int64) ([]CheckIn, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT c.checked_in_at, c.gate, s.label, coalesce(st.student_no, ''), coalesce(st.name, ''),
+	rows, _ := s.Pool.Query(ctx, `SELECT c.checked_in_at, c.gate, s.label, coalesce(st.student_no, ''), coalesce(st.name, t.guest_name, ''),
 			t.id::text, coalesce(sf.username, '')
 		FROM check_ins c
 		JOIN tickets t ON t.id = c.ticket_id

@@ -253,12 +253,21 @@ func TestAttendeesAndCheckIns(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.scan(db.Scan{TicketID: b.ID, Token: b.Token, Gate: "east", StaffID: f.staffID("gate")})
+	// A guest's ticket, from a seat the council held back at the desk.
+	council := db.Actor{Kind: "staff", ID: f.staffID("council")}
+	if err := f.store.ReserveSeat(ctx, f.opening.ID, "T1", true, council, "손님"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.IssueGuestTicket(ctx, f.opening.ID, "T1", "초청 손님 박", newID, sign, council, "초청"); err != nil {
+		t.Fatal(err)
+	}
 	list, err := f.store.Attendees(ctx, f.opening.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Seat != "A2" || list[0].TicketID != a.ID || list[0].CheckedInAt != nil ||
-		list[1].Seat != "G3" || list[1].StudentNo != "10102" || list[1].CheckedInAt == nil || list[1].Gate != "east" {
+	if len(list) != 3 || list[0].Seat != "A2" || list[0].TicketID != a.ID || list[0].CheckedInAt != nil ||
+		list[1].Seat != "G3" || list[1].StudentNo != "10102" || list[1].CheckedInAt == nil || list[1].Gate != "east" ||
+		list[2].Seat != "T1" || list[2].StudentNo != "" || list[2].Name != "초청 손님 박" {
 		t.Errorf("attendees: %+v", list)
 	}
 	ins, err := f.store.CheckIns(ctx, f.opening.ID)
