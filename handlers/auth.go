@@ -169,8 +169,15 @@ func (h *Handler) requireStaff(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			s, ok := h.staff(c)
-			if !ok && c.Request().Method != http.MethodGet && !isHTMX(c) {
+			// A POST from someone who is not staff changes nothing. A plain
+			// form gets 403 (CONTRACT: 403 or a redirect); the scanner's JSON
+			// requests get 401, on which gate.js opens the staff sign-in; an
+			// htmx request is sent there with HX-Redirect below.
+			if !ok && c.Request().Method != http.MethodGet && wantsJSON(c) {
 				return fail(http.StatusUnauthorized, "auth.staff_required")
+			}
+			if !ok && c.Request().Method != http.MethodGet && !isHTMX(c) {
+				return fail(http.StatusForbidden, "auth.staff_required")
 			}
 			if !ok {
 				return redirectToSignIn(c, "/staff/login")

@@ -813,3 +813,85 @@ func BenchmarkGateScanPaced(b *testing.B) {
 	b.StopTimer()
 	reportLatency(b, latency, elapsed)
 }
+
+// gateGuestTicket gives seat of the opening performance, held back first,
+// to a guest named name with the desk's own database functions, signed
+// with the app's key ring, and returns the ticket's id and token.
+func gateGuestTicket(t *testing.T, app *apptest.App, seatLabel, name string) (id, token string) {
+	t.Helper()
+	ctx := context.Background()
+	perf := int64(app.Count(t, `SELECT id FROM performances WHERE slug = 'opening'`))
+	council := db.Actor{Kind: "staff", ID: int64(app.Count(t, `SELECT id FROM staff WHERE username = 'council'`))}
+	if err := app.Store.ReserveSeat(ctx, perf, seatLabel, true, council, "내빈석"); err != nil {
+		t.Fatalf("reserve %s: %v", seatLabel, err)
+	}
+	newID := func() (string, error) {
+		id, err := tickets.NewID()
+		return id.String(), err
+	}
+	sign := func(id, performance, seat string, at time.Time) (string, string, error) {
+		tid, err := tickets.ParseID(id)
+		if err != nil {
+			return "", "", err
+		}
+		token, err := app.Ring.Sign(tickets.Claims{TicketID: tid, Performance: performance, Seat: seat, IssuedAt: at})
+		return strings.Split(token, ".")[1], token, err
+	}
+	id, err := app.Store.IssueGuestTicket(ctx, perf, seatLabel, name, newID, sign, council, "초청")
+	if err != nil {
+		t.Fatalf("guest ticket %s: %v", seatLabel, err)
+	}
+	if err := app.Store.Pool.QueryRow(ctx, `SELECT token FROM tickets WHERE id = $1::uuid`, id).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	return id, token
+}
+
+// A guest's ticket at the door: in the offline list with the guest's
+// name and the guest mark, found by the manual lookup by its seat,
+// admitted once with the guest's name and the guest label where a
+// student's class would be, then already used.
+func TestGateGuestTicket(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 2})
+	id, token := gateGuestTicket(t, app, "B5", "김손님")
+	c := gateStaff(t, app, "gate")
+
+	req := mustRequest(t, http.MethodGet, app.URL+"/gate/offline?performance=opening&gate=north")
+	req.Header.Set("Accept", "application/json")
+	resp, body := c.Do(req)
+	var list struct {
+		Tickets map[string]struct {
+			Seat, Name, No string
+			Guest          bool
+		} `json:"tickets"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /gate/offline: %d %v", resp.StatusCode, err)
+	}
+	if tk, ok := list.Tickets[id]; !ok || tk.Seat != "B5" || tk.Name != "김손님" || tk.No != "" || !tk.Guest {
+		t.Errorf("the guest in the offline list: %+v (listed %v)", tk, ok)
+	}
+
+	req = mustRequest(t, http.MethodGet, app.URL+"/gate/lookup?performance=opening&gate=north&q=b5")
+	req.Header.Set("HX-Request", "true")
+	resp, body = c.Do(req)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-lookup-seat="B5"`) || !strings.Contains(body, "김손님") ||
+		!strings.Contains(body, `data-guest>손님</span>`) || !strings.Contains(body, `value="`+token+`"`) {
+		t.Fatalf("lookup B5: %d %s", resp.StatusCode, body)
+	}
+
+	v := gateScanJSON(t, app, c, "north", token, nil)
+	if v.Result != "admitted" || v.Seat != "B5" || v.StudentName != "김손님" || v.StudentNo != "" ||
+		!strings.Contains(v.HTML, "김손님") || !strings.Contains(v.HTML, `data-guest>손님</p>`) {
+		t.Fatalf("the guest's scan: %+v", v)
+	}
+	if v := gateScanJSON(t, app, c, "south", token, nil); v.Result != "already-used" || v.StudentName != "김손님" || v.FirstGate != "north" {
+		t.Errorf("the guest's second scan: %+v", v)
+	}
+	// A student's admission has the class, never the guest label.
+	_, student := gateTicket(t, app, "10101", "opening", "B6")
+	if v := gateScanJSON(t, app, c, "north", student, nil); v.Result != "admitted" || strings.Contains(v.HTML, "data-guest") ||
+		!strings.Contains(v.HTML, "1학년 1반 1번") {
+		t.Errorf("the student's scan: %+v", v)
+	}
+}

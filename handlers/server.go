@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -151,7 +152,7 @@ func (h *Handler) logRequests() echo.MiddlewareFunc {
 				return nil
 			}
 			attrs := []slog.Attr{
-				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.String("method", v.Method), slog.String("uri", redactURI(v.URI)), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID),
 				slog.String("remote_ip", v.RemoteIP),
 			}
@@ -183,4 +184,24 @@ func serverError(err error) bool {
 		return he.Code >= 500
 	}
 	return true
+}
+
+// redactURI hides secrets that travel in a query string before the URI is
+// logged: a projection screen's display key (?key=) opens the screen for
+// anyone who reads the log.
+func redactURI(uri string) string {
+	if !strings.Contains(uri, "key=") {
+		return uri
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "[unparsable uri]"
+	}
+	q := u.Query()
+	if !q.Has("key") {
+		return uri
+	}
+	q.Set("key", "REDACTED")
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
 }
