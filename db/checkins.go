@@ -45,10 +45,13 @@ type Scan struct {
 type Verdict struct {
 	Result string // Admitted, AlreadyUsed, Invalid, Cancelled or WrongPerformance
 	Reason string // the finer reason kept in scan_log
-	// The ticket's details; empty for Invalid.
+	// The ticket's details; empty for Invalid. A guest's ticket (the
+	// desk's, migrations/007_ticket_desk.sql) has the guest's name as
+	// StudentName, no StudentNo, and Guest set.
 	SeatLabel        string
 	StudentNo        string
 	StudentName      string
+	Guest            bool
 	PerformanceSlug  string // the ticket's performance (the right one, for WrongPerformance)
 	PerformanceTitle string
 	// FirstAt and FirstGate say when and where the ticket got in (for
@@ -103,6 +106,9 @@ func (s *Store) RecordScan(ctx context.Context, sc Scan) (Verdict, error) {
 		return Verdict{}, ErrNotFound
 	}
 	v.SeatLabel, v.StudentNo, v.StudentName = deref(seat), deref(no), deref(name)
+	// festa_scan names a known ticket's holder and gives a guest, who has
+	// no student, an empty number; every student has one.
+	v.Guest = seat != nil && v.StudentNo == ""
 	v.PerformanceSlug, v.PerformanceTitle, v.FirstGate = deref(slug), deref(title), deref(gate)
 	if firstAt != nil {
 		v.FirstAt = *firstAt
@@ -127,12 +133,14 @@ func deref(s *string) string {
 	return *s
 }
 
-// GateTicket is a ticket as the gate's manual lookup lists it.
+// GateTicket is a ticket as the gate's manual lookup lists it: a
+// student's, or a guest's (StudentNo "", the guest's name as StudentName).
 type GateTicket struct {
 	ID          string
 	SeatLabel   string
 	StudentNo   string
 	StudentName string
+	Guest       bool
 	Status      string // active or cancelled
 	Token       string
 	CheckedInAt *time.Time
@@ -141,21 +149,24 @@ type GateTicket struct {
 
 // LookupGateTickets finds the tickets of the performance (a slug) at seat
 // label q, or of the student with number q, for a student whose phone has
-// died: live tickets first, then by seat.
+// died: live tickets first, then by seat. A guest's ticket (no student)
+// is found by its seat.
 func (s *Store) LookupGateTickets(ctx context.Context, performance, q string) ([]GateTicket, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, st.student_no, st.name, t.status, t.token,
+	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, coalesce(st.student_no, ''),
+			coalesce(st.name, t.guest_name), t.student_id IS NULL, t.status, t.token,
 			c.checked_in_at, coalesce(c.gate, '')
 		FROM tickets t
 		JOIN performances p ON p.id = t.performance_id
 		JOIN seats s ON s.id = t.seat_id
-		JOIN students st ON st.id = t.student_id
+		LEFT JOIN students st ON st.id = t.student_id
 		LEFT JOIN check_ins c ON c.ticket_id = t.id
 		WHERE p.slug = $1 AND (s.label = $2 OR st.student_no = $2)
 		ORDER BY t.status = 'active' DESC, s.y, s.x, t.issued_at DESC
 		LIMIT 20`, performance, q)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GateTicket, error) {
 		var g GateTicket
-		err := row.Scan(&g.ID, &g.SeatLabel, &g.StudentNo, &g.StudentName, &g.Status, &g.Token, &g.CheckedInAt, &g.CheckedGate)
+		err := row.Scan(&g.ID, &g.SeatLabel, &g.StudentNo, &g.StudentName, &g.Guest, &g.Status, &g.Token,
+			&g.CheckedInAt, &g.CheckedGate)
 		return g, err
 	})
 	if err != nil {
@@ -224,32 +235,38 @@ func (s *Store) NotifyCheckIns(ctx context.Context, performanceIDs []int64) erro
 }
 
 // OfflineTicket is a ticket as an offline door keeps it: enough to verify,
-// refuse and show the admit verdict, and nothing more.
+// refuse and show the admit verdict, and nothing more. A guest's ticket
+// has no StudentNo and the guest's name as StudentName.
 type OfflineTicket struct {
 	ID          string
 	SeatLabel   string
 	StudentNo   string
 	StudentName string
+	Guest       bool
 	Cancelled   bool
 	CheckedInAt *time.Time
 	CheckedGate string
 }
 
 // OfflineTickets lists every ticket of the performance (a slug) with its
-// state, for doors that must keep working when the Wi-Fi drops.
+// state, for doors that must keep working when the Wi-Fi drops. Guests'
+// tickets are in it too: a door that did not know one would let it in
+// nameless, however often, even cancelled.
 func (s *Store) OfflineTickets(ctx context.Context, performance string) ([]OfflineTicket, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, st.student_no, st.name, t.status = 'cancelled',
+	rows, _ := s.Pool.Query(ctx, `SELECT t.id::text, s.label, coalesce(st.student_no, ''),
+			coalesce(st.name, t.guest_name), t.student_id IS NULL, t.status = 'cancelled',
 			c.checked_in_at, coalesce(c.gate, '')
 		FROM tickets t
 		JOIN performances p ON p.id = t.performance_id
 		JOIN seats s ON s.id = t.seat_id
-		JOIN students st ON st.id = t.student_id
+		LEFT JOIN students st ON st.id = t.student_id
 		LEFT JOIN check_ins c ON c.ticket_id = t.id
 		WHERE p.slug = $1
 		ORDER BY t.issued_at, t.id`, performance)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OfflineTicket, error) {
 		var o OfflineTicket
-		err := row.Scan(&o.ID, &o.SeatLabel, &o.StudentNo, &o.StudentName, &o.Cancelled, &o.CheckedInAt, &o.CheckedGate)
+		err := row.Scan(&o.ID, &o.SeatLabel, &o.StudentNo, &o.StudentName, &o.Guest, &o.Cancelled, &o.CheckedInAt,
+			&o.CheckedGate)
 		return o, err
 	})
 	if err != nil {
@@ -259,7 +276,8 @@ func (s *Store) OfflineTickets(ctx context.Context, performance string) ([]Offli
 }
 
 // Duplicate is a ticket that got in twice: first through FirstGate, then
-// through Gate by a door that was offline and did not know.
+// through Gate by a door that was offline and did not know. StudentName
+// is a guest's name for a guest's ticket.
 type Duplicate struct {
 	SeatLabel   string
 	StudentName string
@@ -271,12 +289,13 @@ type Duplicate struct {
 
 // Duplicates lists the performance's (a slug) duplicates, newest first.
 func (s *Store) Duplicates(ctx context.Context, performance string) ([]Duplicate, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT s.label, st.name, c.checked_in_at, c.gate, l.scanned_at, l.gate
+	rows, _ := s.Pool.Query(ctx, `SELECT s.label, coalesce(st.name, t.guest_name), c.checked_in_at, c.gate,
+			l.scanned_at, l.gate
 		FROM scan_log l
 		JOIN performances p ON p.id = l.performance_id
 		JOIN tickets t ON t.id = l.ticket_id
 		JOIN seats s ON s.id = t.seat_id
-		JOIN students st ON st.id = t.student_id
+		LEFT JOIN students st ON st.id = t.student_id
 		JOIN check_ins c ON c.ticket_id = t.id
 		WHERE p.slug = $1 AND l.local_result = 'admitted' AND l.result = 'already-used'
 		ORDER BY l.scanned_at DESC, l.id DESC

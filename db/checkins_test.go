@@ -252,3 +252,71 @@ func TestOfflineDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// guestTicket gives seat of perf, held back at the desk first, to a
+// guest named name, as the desk does, and returns the ticket's id and
+// token.
+func (f *fixture) guestTicket(perf db.Performance, seat, name string) (string, string) {
+	f.t.Helper()
+	ctx := context.Background()
+	council := db.Actor{Kind: "staff", ID: f.staffID("council")}
+	if err := f.store.ReserveSeat(ctx, perf.ID, seat, true, council, "내빈석"); err != nil {
+		f.t.Fatalf("reserve %s: %v", seat, err)
+	}
+	id, err := f.store.IssueGuestTicket(ctx, perf.ID, seat, name, newID, sign, council, "초청")
+	if err != nil {
+		f.t.Fatalf("guest ticket %s: %v", seat, err)
+	}
+	var token string
+	if err := f.store.Pool.QueryRow(ctx, `SELECT token FROM tickets WHERE id = $1::uuid`, id).Scan(&token); err != nil {
+		f.t.Fatal(err)
+	}
+	return id, token
+}
+
+// A guest's ticket (no student, the guest's name on it) is a ticket like
+// any other at the gate: admitted once with the guest's name, found by
+// its seat, in the offline doors' list, and named in the duplicates.
+func TestGuestTicketAtTheGate(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	f.ticketFor(f.opening, "K1", f.alice)
+	id, token := f.guestTicket(f.opening, "K2", "초청 손님 박")
+
+	list, err := f.store.OfflineTickets(ctx, "opening")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("offline list: %+v %v", list, err)
+	}
+	for _, o := range list {
+		if o.ID == id && (o.SeatLabel != "K2" || o.StudentName != "초청 손님 박" || o.StudentNo != "" || !o.Guest) {
+			t.Errorf("the guest in the offline list: %+v", o)
+		}
+		if o.ID != id && (o.Guest || o.StudentNo != "10101") {
+			t.Errorf("the student in the offline list: %+v", o)
+		}
+	}
+	got, err := f.store.LookupGateTickets(ctx, "opening", "K2")
+	if err != nil || len(got) != 1 || got[0].ID != id || got[0].StudentName != "초청 손님 박" || !got[0].Guest || got[0].Token != token {
+		t.Errorf("lookup K2: %+v %v", got, err)
+	}
+	if got, _ := f.store.LookupGateTickets(ctx, "opening", "K1"); len(got) != 1 || got[0].Guest {
+		t.Errorf("lookup K1: %+v", got)
+	}
+
+	at := time.Now().Add(-time.Minute)
+	v := f.scan(db.Scan{TicketID: id, Token: token})
+	if v.Result != db.Admitted || v.SeatLabel != "K2" || v.StudentName != "초청 손님 박" || v.StudentNo != "" || !v.Guest {
+		t.Fatalf("the guest's first scan: %+v", v)
+	}
+	again := f.scan(db.Scan{Gate: "south", TicketID: id, Token: token, Nonce: "south-guest-000000001", ScannedAt: at, Local: db.Admitted})
+	if again.Result != db.AlreadyUsed || !again.Duplicate || again.StudentName != "초청 손님 박" || !again.Guest {
+		t.Fatalf("the guest's second scan: %+v", again)
+	}
+	if v := f.scan(db.Scan{Reason: db.ReasonBadToken, Token: "F1.x"}); v.Guest {
+		t.Errorf("an invalid scan is a guest: %+v", v)
+	}
+	dups, err := f.store.Duplicates(ctx, "opening")
+	if err != nil || len(dups) != 1 || dups[0].SeatLabel != "K2" || dups[0].StudentName != "초청 손님 박" {
+		t.Errorf("duplicates: %+v %v", dups, err)
+	}
+}

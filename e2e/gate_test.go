@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 
 	"festa/apptest"
 	"festa/browsertest"
+	"festa/db"
 	"festa/tickets"
 )
 
@@ -54,6 +56,40 @@ func bookTicket(t *testing.T, app *apptest.App, no, seat string) string {
 		t.Fatal("the ticket page shows no token")
 	}
 	return tm[1]
+}
+
+// guestTicket gives seat of the opening performance, held back first, to
+// a guest named name with the desk's database functions, signed with the
+// app's key ring, and returns the ticket's token.
+func guestTicket(t *testing.T, app *apptest.App, seat, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	perf := int64(app.Count(t, `SELECT id FROM performances WHERE slug = 'opening'`))
+	council := db.Actor{Kind: "staff", ID: int64(app.Count(t, `SELECT id FROM staff WHERE username = 'council'`))}
+	if err := app.Store.ReserveSeat(ctx, perf, seat, true, council, "내빈석"); err != nil {
+		t.Fatalf("reserve %s: %v", seat, err)
+	}
+	newID := func() (string, error) {
+		id, err := tickets.NewID()
+		return id.String(), err
+	}
+	sign := func(id, performance, label string, at time.Time) (string, string, error) {
+		tid, err := tickets.ParseID(id)
+		if err != nil {
+			return "", "", err
+		}
+		token, err := app.Ring.Sign(tickets.Claims{TicketID: tid, Performance: performance, Seat: label, IssuedAt: at})
+		return strings.Split(token, ".")[1], token, err
+	}
+	id, err := app.Store.IssueGuestTicket(ctx, perf, seat, name, newID, sign, council, "초청")
+	if err != nil {
+		t.Fatalf("guest ticket %s: %v", seat, err)
+	}
+	var token string
+	if err := app.Store.Pool.QueryRow(ctx, `SELECT token FROM tickets WHERE id = $1::uuid`, id).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // staffPassword is the demo password of staff account user.
@@ -306,11 +342,13 @@ func gateDoor(t *testing.T, app *apptest.App, gate string) func(token string) st
 // A door loses the network: it goes on admitting valid tickets and
 // refusing forged ones on its own, queues the scans, and syncs them when
 // the network returns; a ticket it let in that had already got in at
-// another door is reported as a duplicate.
+// another door is reported as a duplicate. A guest's ticket (the desk's,
+// no student) is admitted with the guest's name and label, once.
 func TestGateOfflineOnAPhone(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 4})
 	t1 := bookTicket(t, app, "10101", "D1")
 	t2 := bookTicket(t, app, "10102", "D2")
+	guest := guestTicket(t, app, "D5", "박지민")
 	// One byte of the payload changed.
 	i := strings.Index(t1, ".") + 12
 	forged := t1[:i] + map[bool]string{true: "B", false: "A"}[t1[i] == 'A'] + t1[i+1:]
@@ -356,10 +394,19 @@ func TestGateOfflineOnAPhone(t *testing.T) {
 		t.Errorf("offline already-used says %q", text)
 	}
 	wedge(t2, "admitted") // the list is stale: a duplicate in the making
+	wedge(guest, "admitted")
+	if !strings.Contains(text, "D5") || !strings.Contains(text, "박지민") || !strings.Contains(text, "손님") || strings.Contains(text, "학년") {
+		t.Errorf("offline admit of a guest says %q", text)
+	}
+	save(t, ctx, "gate-offline-guest-phone.png")
+	wedge(guest, "already-used")
+	if !strings.Contains(text, "박지민") || !strings.Contains(text, "정문") {
+		t.Errorf("offline already-used of a guest says %q", text)
+	}
 	var queued string
 	run(chromedp.Text(`#gate-queue`, &queued))
-	if queued != "4" {
-		t.Errorf("queue shows %q, want 4", queued)
+	if queued != "6" {
+		t.Errorf("queue shows %q, want 6", queued)
 	}
 	if n := app.Count(t, `SELECT count(*) FROM scan_log`); n != 1 {
 		t.Fatalf("%d scans reached the server while offline", n)
@@ -391,8 +438,11 @@ func TestGateOfflineOnAPhone(t *testing.T) {
 		chromedp.WaitNotPresent(`#verdict [data-result]`),
 	)
 	save(t, ctx, "gate-duplicate-phone.png")
-	if n := app.Count(t, `SELECT count(*) FROM scan_log WHERE offline`); n != 4 {
-		t.Errorf("%d offline scans synced, want 4", n)
+	if n := app.Count(t, `SELECT count(*) FROM scan_log WHERE offline`); n != 6 {
+		t.Errorf("%d offline scans synced, want 6", n)
+	}
+	if n := app.Count(t, `SELECT count(*) FROM check_ins c JOIN tickets t ON t.id = c.ticket_id WHERE t.guest_name = '박지민' AND c.gate = '정문'`); n != 1 {
+		t.Error("the guest's offline admission was not recorded at its door")
 	}
 	if n := app.Count(t, `SELECT count(*) FROM check_ins c JOIN tickets t ON t.id = c.ticket_id JOIN seats s ON s.id = t.seat_id WHERE s.label = 'D1' AND c.gate = '정문'`); n != 1 {
 		t.Error("the offline admission was not recorded at its door")

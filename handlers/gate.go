@@ -243,7 +243,8 @@ type verdictJSON struct {
 	Reason           string `json:"reason"`
 	Seat             string `json:"seat,omitempty"`
 	StudentNo        string `json:"student_no,omitempty"`
-	StudentName      string `json:"student_name,omitempty"`
+	StudentName      string `json:"student_name,omitempty"` // a guest's name for a guest's ticket
+	Guest            bool   `json:"guest,omitempty"`
 	Performance      string `json:"performance,omitempty"`
 	PerformanceTitle string `json:"performance_title,omitempty"`
 	FirstAt          string `json:"first_at,omitempty"`
@@ -258,7 +259,7 @@ func (h *Handler) renderVerdict(c echo.Context, d door, v db.Verdict) error {
 	noStore(c)
 	view := components.GateVerdictView{
 		Result: v.Result, Lang: localizer(c).Lang(), SeatLabel: v.SeatLabel, StudentNo: v.StudentNo,
-		StudentName: v.StudentName, PerformanceTitle: v.PerformanceTitle, FirstAt: v.FirstAt,
+		StudentName: v.StudentName, Guest: v.Guest, PerformanceTitle: v.PerformanceTitle, FirstAt: v.FirstAt,
 		FirstGate: v.FirstGate, Now: h.now(),
 	}
 	if wantsJSON(c) {
@@ -268,7 +269,7 @@ func (h *Handler) renderVerdict(c echo.Context, d door, v db.Verdict) error {
 		}
 		out := verdictJSON{
 			Result: v.Result, Reason: v.Reason, Seat: v.SeatLabel, StudentNo: v.StudentNo, StudentName: v.StudentName,
-			Performance: v.PerformanceSlug, PerformanceTitle: v.PerformanceTitle, FirstGate: v.FirstGate,
+			Guest: v.Guest, Performance: v.PerformanceSlug, PerformanceTitle: v.PerformanceTitle, FirstGate: v.FirstGate,
 			GateCount: v.GateCount, Replayed: v.Replayed, Duplicate: v.Duplicate, HTML: buf.String(),
 		}
 		if !v.FirstAt.IsZero() {
@@ -303,7 +304,7 @@ func (h *Handler) lookupTickets(c echo.Context) error {
 		}
 		for _, t := range found {
 			v.Tickets = append(v.Tickets, components.GateLookupTicket{
-				SeatLabel: t.SeatLabel, StudentNo: t.StudentNo, StudentName: t.StudentName,
+				SeatLabel: t.SeatLabel, StudentNo: t.StudentNo, StudentName: t.StudentName, Guest: t.Guest,
 				Cancelled: t.Status == "cancelled", Token: t.Token, CheckedInAt: t.CheckedInAt, CheckedGate: t.CheckedGate,
 			})
 		}
@@ -331,11 +332,14 @@ type offlineJSON struct {
 	At          string                   `json:"at"`
 }
 
-// offlineTicket holds what the admit verdict shows, no more.
+// offlineTicket holds what the admit verdict shows, no more. A guest's
+// ticket has the guest's name, no number, and guest set, so the door
+// shows the guest label where a student's class would be.
 type offlineTicket struct {
 	Seat      string `json:"seat"`
 	Name      string `json:"name"`
 	No        string `json:"no"`
+	Guest     bool   `json:"guest,omitempty"`
 	Cancelled bool   `json:"cancelled,omitempty"`
 	In        string `json:"in,omitempty"` // when it got in, RFC 3339
 	Gate      string `json:"gate,omitempty"`
@@ -394,7 +398,8 @@ func (h *Handler) offlineView(d door, perfs []db.PerformanceWithOccupancy, list 
 		out.Keys[id] = base64.RawURLEncoding.EncodeToString(pub)
 	}
 	for _, t := range list {
-		o := offlineTicket{Seat: t.SeatLabel, Name: t.StudentName, No: t.StudentNo, Cancelled: t.Cancelled, Gate: t.CheckedGate}
+		o := offlineTicket{Seat: t.SeatLabel, Name: t.StudentName, No: t.StudentNo, Guest: t.Guest, Cancelled: t.Cancelled,
+			Gate: t.CheckedGate}
 		if t.CheckedInAt != nil {
 			o.In = stamp(*t.CheckedInAt)
 			if t.CheckedGate == d.Gate {

@@ -557,7 +557,7 @@
     return verifyToken(token).then(function (c) {
       if (!c) return { result: "invalid" };
       var t = list.tickets[c.id];
-      var v = { seat: t ? t.seat : c.seat, name: t ? t.name : "", no: t ? t.no : "" };
+      var v = { seat: t ? t.seat : c.seat, name: t ? t.name : "", no: t ? t.no : "", guest: !!(t && t.guest) };
       var mine = localIn[c.id];
       if (c.performance !== performance) {
         v.result = "wrong-performance";
@@ -577,7 +577,11 @@
     });
   }
 
-  function classText(no) {
+  // classText is what stands under the name: a student's class and
+  // number, or the guest label for a guest's ticket (the desk's: no
+  // student, the guest's name on it).
+  function classText(no, guest) {
+    if (guest) return root.dataset.guestLabel || "";
     if (!/^[0-9]{5}$/.test(no || "")) return "";
     return fill(root.dataset.classFormat, {
       grade: no[0], class: String(parseInt(no.slice(1, 3), 10)), number: String(parseInt(no.slice(3), 10)), no: no
@@ -587,7 +591,7 @@
   function renderLocal(v) {
     var tpl = document.querySelector('template[data-verdict-template="' + v.result + '"]');
     return fill(tpl.innerHTML, {
-      seat: v.seat, name: v.name, class: classText(v.no), title: v.title,
+      seat: v.seat, name: v.name, class: classText(v.no, v.guest), title: v.title,
       gate: v.first_gate, time: v.first_at ? kst(v.first_at) : ""
     }, true);
   }
