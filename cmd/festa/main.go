@@ -35,6 +35,8 @@ Usage:
   festa migrate   apply database migrations and exit
   festa demo      load the demo festival (idempotent) and write the demo access codes
   festa keygen    print a fresh ticket-signing key for FESTA_TICKET_KEYS
+  festa staff add --role council|gate USERNAME
+                  create a staff account (password from a prompt or standard input)
 
 Run 'festa COMMAND --help' for a command's flags.
 
@@ -50,6 +52,7 @@ Environment:
 // env is how commands read the environment, so tests can pass their own.
 type env struct {
 	getenv func(string) string
+	stdin  io.Reader // the process's standard input; tests call subcommands with their own
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -62,7 +65,7 @@ func (e env) get(key, def string) string {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	e := env{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -80,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, e, rest)
 	case "keygen":
 		err = runKeygen(e, rest)
+	case "staff":
+		err = runStaff(ctx, e, rest)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
