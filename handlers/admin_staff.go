@@ -92,7 +92,7 @@ func (h *Handler) setStaffRole(c echo.Context) error {
 	if err != nil {
 		return h.staffChangeFailed(c, err)
 	}
-	return h.renderStaff(c, http.StatusOK, tr(c, "staff.role_changed", "name", acc.Username, "role", tr(c, "staff.role_"+acc.Role)), "")
+	return h.renderStaff(c, http.StatusOK, tr(c, "staff.role_changed", "name", acc.Username, "role", tr(c, components.StaffRoleKey(acc.Role))), "")
 }
 
 // resetStaffPassword sets the password the council member typed.

@@ -87,16 +87,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/staff/:id/role", h.setStaffRole)
 	admin.POST("/staff/:id/password", h.resetStaffPassword)
 
-	// Festival setup: the festival, halls from a text grid, performances
-	// (admin_setup.go).
-	admin.GET("/setup", h.showSetup)
-	admin.POST("/setup/event", h.saveSetupEvent)
-	admin.POST("/setup/halls/preview", h.previewHall)
-	admin.POST("/setup/halls", h.createHall)
-	admin.POST("/setup/performances", h.createPerformance)
-	admin.GET("/setup/p/:id", h.editPerformance)
-	admin.POST("/setup/p/:id", h.updatePerformance)
-
 	// The ticket desk (admin_desk.go).
 	admin.GET("/desk", h.showDesk)
 	admin.GET("/desk/p/:performance/seats/:label", h.showDeskSeat)
@@ -107,10 +97,4 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/desk/tickets/:id/print", h.printTicket)
 	admin.POST("/desk/tickets/:id/cancel", h.deskCancelTicket)
 	admin.POST("/desk/tickets/:id/move", h.deskMoveTicket)
-
-	// The roster and access codes (admin_students.go).
-	admin.GET("/students", h.showStudents)
-	admin.POST("/students/import", h.importRoster)
-	admin.POST("/students/codes", h.issueCodes)
-	admin.POST("/students/reissue", h.reissueCode)
 }
