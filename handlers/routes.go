@@ -87,6 +87,16 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/staff/:id/role", h.setStaffRole)
 	admin.POST("/staff/:id/password", h.resetStaffPassword)
 
+	// Festival setup: the festival, halls from a text grid, performances
+	// (admin_setup.go).
+	admin.GET("/setup", h.showSetup)
+	admin.POST("/setup/event", h.saveSetupEvent)
+	admin.POST("/setup/halls/preview", h.previewHall)
+	admin.POST("/setup/halls", h.createHall)
+	admin.POST("/setup/performances", h.createPerformance)
+	admin.GET("/setup/p/:id", h.editPerformance)
+	admin.POST("/setup/p/:id", h.updatePerformance)
+
 	// The ticket desk (admin_desk.go).
 	admin.GET("/desk", h.showDesk)
 	admin.GET("/desk/p/:performance/seats/:label", h.showDeskSeat)
