@@ -107,4 +107,10 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/desk/tickets/:id/print", h.printTicket)
 	admin.POST("/desk/tickets/:id/cancel", h.deskCancelTicket)
 	admin.POST("/desk/tickets/:id/move", h.deskMoveTicket)
+
+	// The roster and access codes (admin_students.go).
+	admin.GET("/students", h.showStudents)
+	admin.POST("/students/import", h.importRoster)
+	admin.POST("/students/codes", h.issueCodes)
+	admin.POST("/students/reissue", h.reissueCode)
 }

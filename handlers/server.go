@@ -59,7 +59,12 @@ func (h *Handler) Echo() *echo.Echo {
 			return strings.HasPrefix(p, "/ws/") || p == "/metrics" || strings.HasPrefix(p, "/static/")
 		},
 	}))
-	e.Use(middleware.BodyLimit(maxBody))
+	// A roster upload (admin_students.go) is the one body allowed past
+	// maxBody, up to maxUpload.
+	isUpload := func(c echo.Context) bool { return c.Request().URL.Path == rosterUploadPath }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: isUpload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
+		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(h.localize)
 	e.Use(h.loadSession)
 	e.Use(h.noStoreSignedIn)

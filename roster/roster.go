@@ -85,6 +85,10 @@ const (
 	BadRow        Reason = "bad_row"       // not CSV (a stray quote)
 )
 
+// Reasons lists every Reason, for tests that check the catalogue.
+var Reasons = []Reason{BadNumber, GradeMismatch, ClassMismatch, Duplicate, MissingName,
+	NameTooLong, BadName, BadEncoding, WrongColumns, BadRow}
+
 // Student is one good line.
 type Student struct {
 	Line   int    // 1-based line in the file, the header being line 1

@@ -178,3 +178,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNewCode(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		c := NewCode()
+		if len(c) != 11 || c[5] != '-' || seen[c] {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
+		for _, r := range CodeSecret(c) {
+			if !strings.ContainsRune(CodeAlphabet, r) {
+				t.Fatalf("code %q has %q", c, r)
+			}
+		}
+	}
+}
