@@ -170,6 +170,10 @@ func hallForm(c echo.Context) (components.HallForm, layout.Hall) {
 // with it; it writes nothing.
 func (h *Handler) previewHall(c echo.Context) error {
 	f, hall := hallForm(c)
+	if strings.TrimSpace(strings.ReplaceAll(f.Grid, ".", "")) == "" {
+		// Nothing typed yet is not a mistake: the preview invites a paste.
+		f.Errors = nil
+	}
 	noStore(c)
 	return h.render(c, http.StatusOK, components.HallPreview(f, previewSeats(hall)))
 }
