@@ -157,3 +157,37 @@ func staffAudit(ctx context.Context, tx pgx.Tx, a Actor, action string, before, 
 		act[0], act[1], action, act[2], act[3], b, af)
 	return err
 }
+
+// Session is one stored sign-in session (the scs layout: its token and
+// the codec's encoding of its values).
+type Session struct {
+	Token string
+	Data  []byte
+}
+
+// LiveSessions returns every unexpired session. The console reads them to
+// end a staff account's sessions when it is disabled, re-roled or given a
+// new password: the session keeps the role it signed in with, so without
+// this a disabled account would stay signed in until its session expired.
+func (s *Store) LiveSessions(ctx context.Context) ([]Session, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT token, data FROM sessions WHERE expiry > now()`)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Session, error) {
+		var se Session
+		return se, r.Scan(&se.Token, &se.Data)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: live sessions: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteSessions ends the sessions with these tokens.
+func (s *Store) DeleteSessions(ctx context.Context, tokens []string) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	if _, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE token = ANY($1)`, tokens); err != nil {
+		return fmt.Errorf("db: delete sessions: %w", err)
+	}
+	return nil
+}

@@ -71,6 +71,9 @@ func (h *Handler) setStaffEnabled(c echo.Context, enabled bool) error {
 	if err != nil {
 		return h.staffChangeFailed(c, err)
 	}
+	if err := h.endStaffSessions(c, id); err != nil {
+		return err
+	}
 	notice := "staff.disabled"
 	if enabled {
 		notice = "staff.enabled"
@@ -92,6 +95,9 @@ func (h *Handler) setStaffRole(c echo.Context) error {
 	if err != nil {
 		return h.staffChangeFailed(c, err)
 	}
+	if err := h.endStaffSessions(c, id); err != nil {
+		return err
+	}
 	return h.renderStaff(c, http.StatusOK, tr(c, "staff.role_changed", "name", acc.Username, "role", tr(c, components.StaffRoleKey(acc.Role))), "")
 }
 
@@ -109,7 +115,37 @@ func (h *Handler) resetStaffPassword(c echo.Context) error {
 	if err != nil {
 		return h.staffChangeFailed(c, err)
 	}
+	if err := h.endStaffSessions(c, id); err != nil {
+		return err
+	}
 	return h.renderStaff(c, http.StatusOK, tr(c, "staff.password_reset", "name", acc.Username), "")
+}
+
+// endStaffSessions signs account id out everywhere after a change to it
+// (disabled, re-roled, new password): a session keeps the role it signed
+// in with, so it must not outlive the change. The council member's own
+// session is left alone (scs would write it back at the end of this
+// request anyway); their own change takes effect at their next sign-in.
+func (h *Handler) endStaffSessions(c echo.Context, id int64) error {
+	if me, _ := h.staff(c); me.ID == id {
+		return nil
+	}
+	ctx := c.Request().Context()
+	sessions, err := h.store.LiveSessions(ctx)
+	if err != nil {
+		return err
+	}
+	var tokens []string
+	for _, s := range sessions {
+		_, values, err := h.sessions.Codec.Decode(s.Data)
+		if err != nil {
+			continue // not ours to judge; it expires by itself
+		}
+		if v, ok := values[sessStaffID].(int64); ok && v == id {
+			tokens = append(tokens, s.Token)
+		}
+	}
+	return h.store.DeleteSessions(ctx, tokens)
 }
 
 // staffChangeFailed answers a refused change in words; other errors go to

@@ -132,6 +132,13 @@ func TestStaffManagement(t *testing.T) {
 		t.Fatalf("new account signs in: %d", s)
 	}
 	id := staffAccountID(t, app, "door2")
+	// door2 signed in on a phone: disabling the account signs it out there.
+	phone := app.NewClient(t)
+	phone.Get("/staff/login")
+	authPost(app, phone, "/staff/login", url.Values{"username": {"door2"}, "password": {"first password 1"}})
+	if status, _ := phone.Get("/gate"); status != http.StatusOK {
+		t.Fatalf("door2 at the gate: %d", status)
+	}
 
 	// Disabled: cannot sign in; enabled again: can.
 	if status, body := council.Post("/admin/staff/"+id+"/disable", nil, false); status != http.StatusOK || !strings.Contains(body, `data-staff="door2" data-staff-role="gate" data-staff-state="disabled"`) {
@@ -139,6 +146,9 @@ func TestStaffManagement(t *testing.T) {
 	}
 	if s := staffSignIn(t, app, "door2", "first password 1"); s != http.StatusForbidden {
 		t.Errorf("a disabled account signs in: %d", s)
+	}
+	if resp, _ := phone.Do(mustRequest(t, http.MethodGet, app.URL+"/gate")); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a disabled account's open session still reaches the gate: %d", resp.StatusCode)
 	}
 	council.Post("/admin/staff/"+id+"/enable", nil, false)
 
