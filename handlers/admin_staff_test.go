@@ -132,6 +132,10 @@ func TestStaffManagement(t *testing.T) {
 		t.Fatalf("new account signs in: %d", s)
 	}
 	id := staffAccountID(t, app, "door2")
+	// The audit viewer names the action in words.
+	if status, body := council.Get("/admin/audit?action=staff_add"); status != http.StatusOK || !strings.Contains(body, "운영진 계정 추가") || strings.Contains(body, "argon2") {
+		t.Errorf("audit viewer for staff_add: %d", status)
+	}
 	// door2 signed in on a phone: disabling the account signs it out there.
 	phone := app.NewClient(t)
 	phone.Get("/staff/login")
