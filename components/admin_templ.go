@@ -228,7 +228,7 @@ const MaxReason = 200
 // localInput is an instant as a datetime-local input shows it: Korea time,
 // to the minute.
 func localInput(at time.Time) string {
-	return at.In(kst).Format("2006-01-02T15:04")
+	return at.In(Zone()).Format("2006-01-02T15:04")
 }
 
 // formValue is what a refused form had in name, else def.
@@ -2154,7 +2154,7 @@ func auditQuery(f AuditFilterView, field, value string) templ.SafeURL {
 
 // auditTime is an audit entry's time: Korea time, to the second.
 func auditTime(lang string, at time.Time) string {
-	at = at.In(kst)
+	at = at.In(Zone())
 	if lang == "en" {
 		return at.Format("2 Jan 15:04:05")
 	}

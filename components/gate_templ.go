@@ -124,7 +124,7 @@ func studentClass(no string) (grade, class, number int, ok bool) {
 
 // clock is an instant as the door reads it: Korea time, to the second.
 func clock(at time.Time) string {
-	return at.In(kst).Format("15:04:05")
+	return at.In(Zone()).Format("15:04:05")
 }
 
 // gateAgo says how long ago at was, in whole minutes.

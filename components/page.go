@@ -6,6 +6,7 @@ package components
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"festa/i18n"
@@ -49,15 +50,31 @@ func otherLang(lang string) string {
 	return "en"
 }
 
-// kst is Korea time; the festival's clocks are shown in it whatever the
-// viewer's phone says.
+// festivalZone is the festival's time zone (events.time_zone): its clocks
+// are shown in it whatever the viewer's phone says. festa serves one
+// festival per deployment, so the server sets it when it starts and again
+// when the council changes it (handlers/admin_setup.go); until then it is
+// Korea time.
+var festivalZone atomic.Pointer[time.Location]
+
 var kst = time.FixedZone("KST", 9*60*60)
 
-// when formats an instant in Korea time for lang.
+// SetZone makes loc the zone festa shows and reads times in.
+func SetZone(loc *time.Location) { festivalZone.Store(loc) }
+
+// Zone is the festival's time zone.
+func Zone() *time.Location {
+	if z := festivalZone.Load(); z != nil {
+		return z
+	}
+	return kst
+}
+
+// when formats an instant in the festival's zone for lang.
 func when(lang string, at time.Time) string {
-	at = at.In(kst)
+	at = at.In(Zone())
 	if lang == "en" {
-		return at.Format("Mon 2 Jan, 15:04") + " KST"
+		return at.Format("Mon 2 Jan, 15:04 MST")
 	}
 	wd := []string{"일", "월", "화", "수", "목", "금", "토"}[at.Weekday()]
 	return at.Format("1월 2일 (") + wd + at.Format(") 15:04")

@@ -67,7 +67,7 @@ type ScreenEvent struct {
 
 // hhmm is a time of day in Korea time, hours and minutes, as the hall's clocks show it.
 func hhmm(at time.Time) string {
-	return at.In(kst).Format("15:04")
+	return at.In(Zone()).Format("15:04")
 }
 
 // share is part of whole as a whole percentage, for the bars' captions.

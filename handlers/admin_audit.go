@@ -113,7 +113,7 @@ func readLocalTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return time.ParseInLocation(localTimeLayout, s, councilZone)
+	return time.ParseInLocation(localTimeLayout, s, councilZone())
 }
 
 func (h *Handler) showAudit(c echo.Context) error {
@@ -210,7 +210,7 @@ func auditValue(v any) string {
 		return ""
 	case string:
 		if at, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			return at.In(councilZone).Format("2006-01-02 15:04:05")
+			return at.In(councilZone()).Format("2006-01-02 15:04:05")
 		}
 		return v
 	case float64:

@@ -19,7 +19,7 @@ import (
 // exportTime is a time as the exports write it: Korea time, to the
 // second, a form Excel reads as a date and time.
 func exportTime(at time.Time) string {
-	return at.In(councilZone).Format("2006-01-02 15:04:05")
+	return at.In(councilZone()).Format("2006-01-02 15:04:05")
 }
 
 // gradeClass reads grade and class out of a student number (20315 is
@@ -40,7 +40,7 @@ func (h *Handler) startCSV(c echo.Context, kind, slug string) *csvsafe.Writer {
 	if slug != "" {
 		name += "-" + slug
 	}
-	name += "-" + h.now().In(councilZone).Format("2006-01-02") + ".csv"
+	name += "-" + h.now().In(councilZone()).Format("2006-01-02") + ".csv"
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	hd.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, name))

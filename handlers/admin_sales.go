@@ -20,8 +20,9 @@ import (
 // #sales-banner at once, and every hold and confirm after it is refused
 // with the council's message.
 
-// councilZone is Korea time, in which the console shows and reads times.
-var councilZone = time.FixedZone("KST", 9*60*60)
+// councilZone is the festival's time zone, in which the console shows and
+// reads times.
+func councilZone() *time.Location { return components.Zone() }
 
 // localTimeLayout is a datetime-local input's value.
 const localTimeLayout = "2006-01-02T15:04"
@@ -130,12 +131,12 @@ func (h *Handler) setSalesClose(c echo.Context) error {
 	}
 	typed := strings.TrimSpace(c.FormValue("closing"))
 	form := map[string]string{"closing": typed, "reason": reason}
-	at, err := time.ParseInLocation(localTimeLayout, typed, councilZone)
+	at, err := time.ParseInLocation(localTimeLayout, typed, councilZone())
 	if err != nil {
 		return h.refuseSales(c, perf, map[string]string{"closing": tr(c, "admin.sales.err_closing_format")}, form)
 	}
 	closeBeforeOpen := map[string]string{"closing": tr(c, "admin.sales.err_closing_before_open",
-		"open", perf.SalesOpenAt.In(councilZone).Format("2006-01-02 15:04"))}
+		"open", perf.SalesOpenAt.In(councilZone()).Format("2006-01-02 15:04"))}
 	if !at.After(perf.SalesOpenAt) {
 		return h.refuseSales(c, perf, closeBeforeOpen, form)
 	}

@@ -32,7 +32,7 @@ func eventZone(e db.EventSetup) *time.Location {
 	if loc, err := time.LoadLocation(e.TimeZone); err == nil && e.TimeZone != "" {
 		return loc
 	}
-	return councilZone
+	return components.Zone()
 }
 
 // setupEvent returns the festival, or an empty one (ID 0) before the
@@ -134,6 +134,10 @@ func (h *Handler) saveSetupEvent(c echo.Context) error {
 	}
 	if _, err := h.store.SaveEvent(c.Request().Context(), ev); err != nil {
 		return err
+	}
+	// The zone was checked above; every page shows times in it from now on.
+	if loc, err := time.LoadLocation(ev.TimeZone); err == nil {
+		components.SetZone(loc)
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/setup#event")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"festa/apptest"
+	"festa/components"
 )
 
 // setupDigest is everything festival setup may write, with what bookings
@@ -237,5 +238,37 @@ func TestSetupRoutesAreTheCouncils(t *testing.T) {
 		if resp, body := council.Do(formPost(app, council, r.path, clone(r.form))); resp.StatusCode != http.StatusSeeOther {
 			t.Errorf("council POST %s: %d\n%.1500s", r.path, resp.StatusCode, body)
 		}
+	}
+}
+
+// The festival's time zone, once the council changes it, is the one every
+// page shows times in and the console reads them in.
+func TestSetupEventZoneIsShown(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	t.Cleanup(func() { components.SetZone(seoul) })
+	council := setupCouncil(t, app)
+	resp, body := council.Do(formPost(app, council, "/admin/setup/event", url.Values{"name": {"Festival"},
+		"time_zone": {"Europe/Berlin"}, "starts_on": {"2026-12-05"}, "ends_on": {"2026-12-06"}}))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%.1000s", resp.StatusCode, body)
+	}
+	visitor := app.NewClient(t)
+	visitor.Lang = "en"
+	_, home := visitor.Get("/")
+	if !strings.Contains(home, " CET") || strings.Contains(home, " KST") {
+		t.Fatalf("the home page does not show Berlin time\n%.3000s", home)
+	}
+	// A performance typed at 19:00 is 19:00 in Berlin.
+	hall := app.Count(t, `SELECT id::int FROM halls ORDER BY id LIMIT 1`)
+	f := goodPerformance(hall)
+	f.Set("starts_at", "2026-12-24T19:00")
+	f.Set("sales_open_at", "2026-12-01T09:00")
+	f.Set("sales_close_at", "2026-12-24T18:00")
+	if resp, body := council.Do(formPost(app, council, "/admin/setup/performances", f)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%.1000s", resp.StatusCode, body)
+	}
+	if n := app.Count(t, `SELECT count(*)::int FROM performances WHERE slug = 'play' AND starts_at = '2026-12-24 18:00:00+00'`); n != 1 {
+		t.Fatal("the start was not read in the festival's zone")
 	}
 }

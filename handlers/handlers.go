@@ -5,6 +5,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -102,6 +103,14 @@ func New(d Deps) *Handler {
 	}
 	if d.Config.SignInWait <= 0 {
 		d.Config.SignInWait = signInWait
+	}
+	// Times are shown in the festival's zone (events.time_zone).
+	if d.Store != nil {
+		if ev, err := d.Store.FirstEvent(context.Background()); err == nil {
+			if loc, err := time.LoadLocation(ev.TimeZone); err == nil {
+				components.SetZone(loc)
+			}
+		}
 	}
 	return &Handler{
 		store:    d.Store,
