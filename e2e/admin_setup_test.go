@@ -55,8 +55,20 @@ func TestGridEditorPreviewsAsYouType(t *testing.T) {
 		if overflow > 0 {
 			t.Errorf("%s: the page scrolls sideways by %dpx", size.name, overflow)
 		}
+		// The editor, its preview and the forms pass axe.
+		a11yCheck(t, ctx, "grid editor "+size.name)
 		if size.name == "desktop" {
 			saveViewport(t, ctx, "admin-grid-editor.png")
+			// Creating the hall lists it with its places and guests' seats.
+			var halls string
+			browsertest.Run(t, ctx,
+				chromedp.Click(`#hall-form button[type="submit"]`),
+				chromedp.WaitVisible(`#halls li:nth-child(2)`),
+				chromedp.Text(`#halls ul`, &halls),
+			)
+			if !strings.Contains(halls, "소강당") || !strings.Contains(halls, "좌석 96석 · 귀빈석 2석") {
+				t.Errorf("halls after creating one: %q", halls)
+			}
 		} else {
 			// On a phone the preview comes under the form.
 			browsertest.Run(t, ctx, chromedp.ScrollIntoView(`#hall-preview`))
