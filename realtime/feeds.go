@@ -44,7 +44,8 @@ type seatFeed struct {
 	// sales is the performance's sales state as last read, and banner the
 	// key of the #sales-banner last shown (components.SalesBannerView.Key).
 	// They change by council action, not through the change log: the hub
-	// re-reads them when told (WakeSales) and at every catch-up.
+	// re-reads them when told (WakeSales), at every periodic catch-up
+	// (WakeAll) and before it admits joining viewers.
 	sales  db.SalesState
 	banner string
 

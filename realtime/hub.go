@@ -155,8 +155,10 @@ type salesFeed interface {
 
 // hub serves the viewers of one feed. Its goroutine (run) owns the feed's
 // state and does all database reads and rendering, so joining viewers and
-// batches are ordered: a viewer gets the full state as of the last batch,
-// then every batch after it. Nothing in run waits on a viewer.
+// batches are ordered: a viewer is admitted only after a read of the
+// database that began after it joined (so the state it is caught up
+// against is no older than its page), then gets every batch after that
+// read. Nothing in run waits on a viewer.
 type hub struct {
 	b    *Broker
 	key  int64
@@ -221,8 +223,17 @@ func (h *hub) signalJoin() {
 const retryDelay = time.Second
 
 // run is the hub's loop: wake-ups are throttled to one refresh per window
-// (the first at once), joins are served between refreshes, hold expiries on
-// time. It ends when the hub is dropped or the broker closes.
+// (the first at once), hold expiries run on time, and joining viewers are
+// admitted after the next read of the database (see admit).
+// It ends when the hub is dropped or the broker closes.
+//
+// A join counts as a wake-up: the viewer's page was drawn before its
+// socket joined, possibly from a newer state than the one in hand (the
+// change that made it may not have woken this hub yet, or came inside the
+// current window), so catching it up from that state would leave it
+// without those changes, or move it back to an older state. A viewer that
+// joins inside a window therefore waits for the window's end, at most
+// Config.Window.
 //
 // While the database cannot be read, viewers stay connected and wait (new
 // ones for their first message) and the hub retries every retryDelay:
@@ -235,7 +246,7 @@ func (h *hub) run() {
 	timer.Stop()
 	var (
 		last    time.Time // start of the last refresh or load attempt
-		dirty   bool      // a wake-up has not been served yet
+		dirty   bool      // a wake-up or a join has not been served yet
 		failing bool      // the last database read failed (logged once)
 	)
 	fail := func(what string, err error, now time.Time) {
@@ -246,31 +257,44 @@ func (h *hub) run() {
 		last = now.Add(retryDelay - window) // next attempt in retryDelay
 	}
 	for {
-		joined := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.done:
 			return
 		case <-h.join:
-			joined = true
+			dirty = true
 		case <-h.wake:
 			dirty = true
 		case <-timer.C:
 		}
 		now := time.Now()
+		// waiting are the viewers that joined before this turn's read
+		// began; read says the read succeeded, so they may be admitted.
+		// Those that join during the read have signalled h.join and wait
+		// for the next one.
+		var waiting []*subscriber
+		read := false
 		switch {
 		case now.Sub(last) < window:
 			// Throttled (or waiting to retry); the timer brings us back.
 		case !h.loaded:
 			last = now
+			waiting = h.waiting()
 			if err := h.feed.load(ctx); err != nil {
 				fail("load state", err, now)
 				break
 			}
-			h.loaded, dirty = true, false
-		case dirty || joined: // a joining viewer gets state no older than one window
+			h.loaded, dirty, read = true, false, true
+		case dirty:
 			last, dirty = now, false
+			waiting = h.waiting()
+			if len(waiting) > 0 {
+				// The sales banner is not in the change log: a page may
+				// show a pause (or a closing on the clock) this hub has
+				// not heard of yet.
+				h.salesStale.Store(true)
+			}
 			d, err := h.feed.refresh(ctx)
 			if err != nil {
 				fail("read seat changes", err, now)
@@ -290,6 +314,7 @@ func (h *hub) run() {
 					h.publish(d)
 				}
 			}
+			read = true
 		}
 		if h.loaded {
 			if failing && !dirty {
@@ -299,7 +324,9 @@ func (h *hub) run() {
 			if d := h.feed.expire(now); d != nil {
 				h.publish(d)
 			}
-			h.admit()
+			if read {
+				h.admit(waiting)
+			}
 		}
 		h.arm(timer, dirty || !h.loaded, last.Add(window))
 	}
@@ -321,15 +348,22 @@ func (h *hub) arm(timer *time.Timer, dirty bool, refreshAt time.Time) {
 	}
 }
 
-// admit sends each joining viewer what its page lacks (see first) and
-// then registers it for batches.
-func (h *hub) admit() {
+// waiting returns the viewers waiting to be admitted.
+func (h *hub) waiting() []*subscriber {
 	h.mu.Lock()
-	waiting := make([]*subscriber, 0, len(h.joining))
+	defer h.mu.Unlock()
+	out := make([]*subscriber, 0, len(h.joining))
 	for s := range h.joining {
-		waiting = append(waiting, s)
+		out = append(out, s)
 	}
-	h.mu.Unlock()
+	return out
+}
+
+// admit sends each of the waiting viewers (that has not left meanwhile)
+// what its page lacks (see first) and then registers it for batches. run
+// calls it only with viewers that joined before the read the state comes
+// from.
+func (h *hub) admit(waiting []*subscriber) {
 	for _, s := range waiting {
 		m, err := h.first(s)
 		h.mu.Lock()

@@ -196,6 +196,38 @@ func TestSlowViewerKicked(t *testing.T) {
 	waitFor(t, "one viewer left", func() bool { return counter(t, reg, "festa_live_viewers") == 1 })
 }
 
+// A viewer that joins just after its hub read the change log (inside the
+// coalescing window, when the hub may not read it again yet) gets the
+// state as of its join: a change committed before it joined, that no
+// wake-up has announced yet, is in its first message. Admitted from the
+// state in hand, it would show the seat free until some later wake-up,
+// and over a newer page would move it back to an older state.
+func TestJoinRightAfterARefresh(t *testing.T) {
+	t.Parallel()
+	store := dbtest.New(t)
+	if _, err := demo.Load(context.Background(), store, demo.Options{Students: 2, Hash: passhash.Fast}); err != nil {
+		t.Fatal(err)
+	}
+	perf := performance(t, store, "opening")
+	// The longest window, so the join below lands inside it.
+	_, base := liveServer(t, store, perf, realtime.Config{Window: 100 * time.Millisecond})
+	other := dial(t, base, "/ws/p/opening", "en", nil)
+	other.next()
+
+	st := students(t, store, 2)
+	hold(t, store, perf, st[0], time.Hour, "F1")
+	announce(t, store, perf)
+	other.until("F1 held", func() bool { return other.state("F1") == "held" })
+	// The hub has just read the change log. F2 is held without a word to
+	// it, and a viewer joins at once.
+	hold(t, store, perf, st[1], time.Hour, "F2")
+	v := dial(t, base, "/ws/p/opening", "ko", nil)
+	v.next()
+	if v.state("F1") != "held" || v.state("F2") != "held" || !v.matches(dbSeats(t, store, perf)) {
+		t.Fatalf("first message after joining inside the window: F1 %q, F2 %q; want the database's state", v.state("F1"), v.state("F2"))
+	}
+}
+
 // smallBuffers shrinks a socket's buffers so a peer that stops reading
 // stalls its writer after a few kilobytes.
 func smallBuffers(_, _ string, c syscall.RawConn) error {

@@ -109,3 +109,33 @@ func TestReconnectBringsAMissedPause(t *testing.T) {
 		t.Fatalf("after the resume the current page got %s (banner %+v), want the empty banner", got, current.banner)
 	}
 }
+
+// A page drawn after a pause whose NOTIFY has not reached this instance
+// yet shows the pause; its socket must not send the hub's older banner
+// over it. The hub re-reads the sales state before it admits a viewer.
+func TestJoinNeverBringsAnOlderBanner(t *testing.T) {
+	t.Parallel()
+	app := apptest.Start(t, apptest.Options{Students: 5, LiveCatchUp: time.Hour})
+	perf := performance(t, app.Store, "opening")
+	other := dial(t, app.URL, "/ws/p/opening", "en", nil)
+	other.next()
+	// The pause, without its NOTIFY: as this instance sees a pause made
+	// on another one a moment before the notification arrives.
+	if _, err := app.Store.Pool.Exec(context.Background(),
+		`UPDATE performances SET paused = true, pause_message = '잠시만요' WHERE id = $1`, perf); err != nil {
+		t.Fatal(err)
+	}
+	version, at := pagePosition(t, app.Store, perf)
+	key := components.SalesBannerView{Status: "paused", Message: "잠시만요"}.Key()
+	v := dial(t, app.URL, since("opening", version, at)+"&s="+key, "ko", nil)
+	waitFor(t, "the page admitted", func() bool {
+		return counter(t, app.Registry, "festa_live_first_messages_total") == 2
+	})
+	// The page is current: the first thing it reads is the next change.
+	hold(t, app.Store, perf, students(t, app.Store, 1)[0], time.Hour, "C3")
+	app.Notifier.Poke(perf)
+	if got := ids(v.next()); got != "seat-C3,occupancy" {
+		t.Fatalf("a page showing the pause got %s first (banner %+v), want seat-C3,occupancy", got, v.banner)
+	}
+	other.until("the pause", func() bool { return other.banner != nil && strings.Contains(other.banner.text, "잠시만요") })
+}
