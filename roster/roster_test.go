@@ -3,6 +3,7 @@ package roster
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -191,6 +192,27 @@ func TestNewCode(t *testing.T) {
 			if !strings.ContainsRune(CodeAlphabet, r) {
 				t.Fatalf("code %q has %q", c, r)
 			}
+		}
+	}
+}
+
+// BenchmarkParse10k reads a 10,000-line CP949 roster with Korean headers.
+func BenchmarkParse10k(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("학번,이름,학년,반\r\n")
+	for g := 1; g <= 5; g++ {
+		for c := 1; c <= 40; c++ {
+			for n := 1; n <= 50; n++ {
+				fmt.Fprintf(&sb, "%d%02d%02d,김민준%d,%d,%d\r\n", g, c, n, n, g, c)
+			}
+		}
+	}
+	file := cp949(b, sb.String())
+	b.SetBytes(int64(len(file)))
+	for b.Loop() {
+		res, err := Parse(bytes.NewReader(file), Auto)
+		if err != nil || len(res.Students) != 10000 {
+			b.Fatal(err, len(res.Students))
 		}
 	}
 }
