@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -148,6 +150,22 @@ func hallForm(c echo.Context) (components.HallForm, layout.Hall) {
 		Grid: c.FormValue("grid"), StartRow: strings.ToUpper(strings.TrimSpace(c.FormValue("start_row"))),
 		StartNumber: strings.TrimSpace(c.FormValue("start_number")), SkipIO: c.FormValue("skip_io") != "",
 		Errors: map[string]string{}}
+	if fh, err := c.FormFile("grid_file"); err == nil && fh.Size > 0 {
+		// A plan drawn in a spreadsheet's cells replaces the typed text.
+		f.FromFile = true
+		grid, err := csvGrid(fh)
+		var le *layout.Error
+		switch {
+		case errors.As(err, &le):
+			f.Errors["grid"] = "setup.grid.error." + le.Kind
+			f.ErrLine, f.ErrColumn, f.ErrChar = le.Line, le.Column, string(le.Char)
+			return f, layout.Hall{}
+		case err != nil:
+			f.Errors["grid"] = "setup.grid.error.file"
+			return f, layout.Hall{}
+		}
+		f.Grid = grid
+	}
 	if len(f.Grid) > maxGrid || !utf8.ValidString(f.Grid) {
 		f.Errors["grid"] = "setup.grid.error.too_wide"
 		return f, layout.Hall{}
@@ -168,6 +186,23 @@ func hallForm(c echo.Context) (components.HallForm, layout.Hall) {
 		}
 	}
 	return f, hall
+}
+
+// maxGridFile bounds an uploaded plan: 60 rows of 80 cells with commas
+// and quotes fit many times over.
+const maxGridFile = 64 << 10
+
+// csvGrid reads an uploaded CSV plan as grid text.
+func csvGrid(fh *multipart.FileHeader) (string, error) {
+	if fh.Size > maxGridFile {
+		return "", errors.New("plan file too large")
+	}
+	file, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	return layout.GridFromCSV(io.LimitReader(file, maxGridFile))
 }
 
 // previewHall draws a grid as students will see it, or says what is wrong

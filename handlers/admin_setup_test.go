@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -270,5 +272,64 @@ func TestSetupEventZoneIsShown(t *testing.T) {
 	}
 	if n := app.Count(t, `SELECT count(*)::int FROM performances WHERE slug = 'play' AND starts_at = '2026-12-24 18:00:00+00'`); n != 1 {
 		t.Fatal("the start was not read in the festival's zone")
+	}
+}
+
+// multipartPost posts fields and a file (field grid_file) as a browser's
+// form with enctype multipart/form-data does, with the client's token.
+func multipartPost(t *testing.T, app *apptest.App, c *apptest.Client, path string, fields url.Values, file string, htmx bool) *http.Request {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	fields.Set("_csrf", c.CSRF)
+	for k, vs := range fields {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	fw, err := w.CreateFormFile("grid_file", "hall.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write([]byte(file))
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, app.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	return req
+}
+
+// A plan drawn in a spreadsheet (CSV) previews like a typed one and puts
+// its text in the box; a bad cell is named; the form creates the hall.
+func TestSetupHallFromCSV(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	council := setupCouncil(t, app)
+	fields := url.Values{"name": {"소강당"}, "slug": {"small"}, "grid": {""}, "start_row": {"A"}, "start_number": {"1"}}
+	plan := "\xef\xbb\xbfA,A,,A,A\r\nw,w,,A,r\r\n"
+	before := setupDigest(t, app)
+	resp, body := council.Do(multipartPost(t, app, council, "/admin/setup/halls/preview", clone(fields), plan, true))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="seatmap"`) || !strings.Contains(body, "2열, 8자리") ||
+		!strings.Contains(body, "AA.AA\nww.Ar\n</textarea>") || !strings.Contains(body, `id="hall-file-field" class="flex flex-col gap-2" hx-swap-oob="true"`) {
+		t.Fatalf("preview: %d\n%.3000s", resp.StatusCode, body)
+	}
+	resp, body = council.Do(multipartPost(t, app, council, "/admin/setup/halls", clone(fields), "A,A\nA,AB\n", false))
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "2번째 줄 2번째 칸: 한 칸에는 한 글자만") {
+		t.Fatalf("bad cell: %d", resp.StatusCode)
+	}
+	resp, _ = council.Do(multipartPost(t, app, council, "/admin/setup/halls", clone(fields), strings.Repeat("A,", 40000), false))
+	// Refused by the plan's own bound or the server's body limit before it.
+	if resp.StatusCode != http.StatusUnprocessableEntity && resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a big file: %d", resp.StatusCode)
+	}
+	if setupDigest(t, app) != before {
+		t.Fatal("a preview or a refused file wrote something")
+	}
+	if resp, body := council.Do(multipartPost(t, app, council, "/admin/setup/halls", clone(fields), plan, false)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%.2000s", resp.StatusCode, body)
+	}
+	if n := app.Count(t, `SELECT count(*)::int FROM seats s JOIN halls h ON h.id = s.hall_id WHERE h.slug = 'small' AND (s.kind = 'accessible' OR s.reserved)`); n != 3 {
+		t.Fatalf("%d accessible or reserved seats, want 3", n)
 	}
 }
