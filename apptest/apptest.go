@@ -153,8 +153,12 @@ type Client struct {
 	t    testing.TB
 	app  *App
 	HTTP *http.Client
+	// CSRF is the last page's token. Tests that share one client between
+	// goroutines (a device sending sign-ins in parallel) read it before
+	// they start; mu guards the updates Do makes while they run.
 	CSRF string
 	Lang string // sent as Accept-Language; default ko
+	mu   sync.Mutex
 }
 
 // NewClient returns a client with an empty cookie jar that does not follow
@@ -187,8 +191,11 @@ func (c *Client) Post(path string, form url.Values, htmx bool) (int, string) {
 	if form == nil {
 		form = url.Values{}
 	}
-	if _, ok := form["_csrf"]; !ok && c.CSRF != "" {
-		form.Set("_csrf", c.CSRF)
+	c.mu.Lock()
+	token := c.CSRF
+	c.mu.Unlock()
+	if _, ok := form["_csrf"]; !ok && token != "" {
+		form.Set("_csrf", token)
 	}
 	req, _ := http.NewRequest(http.MethodPost, c.app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -213,9 +220,19 @@ func (c *Client) Do(req *http.Request) (*http.Response, string) {
 		c.t.Fatalf("apptest: read body: %v", err)
 	}
 	if m := csrfMeta.FindSubmatch(b); m != nil {
+		c.mu.Lock()
 		c.CSRF = string(m[1])
+		c.mu.Unlock()
 	}
 	return resp, string(b)
+}
+
+// Token is the CSRF token of the last page the client loaded; safe to call
+// while other goroutines use the client.
+func (c *Client) Token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.CSRF
 }
 
 func (c *Client) do(req *http.Request) (int, string) {
