@@ -162,3 +162,83 @@ func TestWebKitPhoneSeesWhyASeatWasRefused(t *testing.T) {
 	// catch-up: D7 is held by someone else, not free and not A's.
 	w.WaitVisible(`#seat-D7[data-state="held"]`)
 }
+
+// The other refusals of the booking flow in the same WebKit window, one
+// after another: sales paused with the council's reason, a hold that ran
+// out before confirm, and the ticket limit reached from another device.
+// Each must put the exact Korean message in #messages, on screen and not
+// under the dock, and leave the database as it was.
+func TestWebKitPhoneSeesOtherRefusals(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	me := app.Demo.Students[0]
+	messages, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ko := messages.Localizer("ko")
+	w := webkitPhone(t)
+	webkitSignIn(t, w, app, me, "/p/opening")
+	w.WaitVisible(`#live-status[data-live="open"]`)
+	w.WaitVisible(`#seat-D5[data-state="available"]`)
+
+	// Sales paused by the council, with a reason: the reason is shown and
+	// the seat stays free.
+	app.Exec(t, `UPDATE performances SET paused = true, pause_message = '무대 점검 중' WHERE slug = 'opening'`)
+	webkitRefused(t, w, app, ko.T("booking.sales_paused_because", "message", "무대 점검 중"), func() { w.Click(`#seat-D5`) })
+	w.WaitVisible(`#seat-D5[data-state="available"]`)
+	webkitSave(t, w, "webkit-refusal-paused-phone.png")
+	app.Exec(t, `UPDATE performances SET paused = false, pause_message = '' WHERE slug = 'opening'`)
+
+	// A hold that ran out before confirm: the reason, and the panel goes
+	// back to picking.
+	w.Click(`#seat-D7`)
+	w.WaitVisible(`#seat-D7[data-state="mine"]`)
+	w.WaitVisible(`#confirm-hold`)
+	app.Exec(t, `UPDATE performance_seats SET held_until = now() - interval '1 second'
+		WHERE state = 'held' AND student_id = (SELECT id FROM students WHERE student_no = $1)`, me.No)
+	webkitRefused(t, w, app, ko.T("booking.hold_expired"), func() { w.Click(`#confirm-hold`) })
+	w.WaitUntil("the hold panel back to picking", `return !document.getElementById("confirm-hold")`)
+
+	// The ticket limit: the same student booked E5 on another device, and
+	// this page still offers seats.
+	limit := app.Count(t, `SELECT ticket_limit FROM performances WHERE slug = 'opening'`)
+	other := app.NewClient(t)
+	other.SignIn(me.No)
+	other.Get("/p/opening")
+	if status, body := other.Post("/p/opening/hold", url.Values{"seat": {"E5"}}, true); status != 200 {
+		t.Fatalf("hold E5 on the other device: %d %s", status, body)
+	}
+	confirmOver(t, app, other)
+	w.WaitVisible(`#seat-E5[data-state="mine"]`)
+	webkitRefused(t, w, app, ko.T("booking.limit", "count", limit), func() { w.Click(`#seat-E9`) })
+	w.WaitVisible(`#seat-E9[data-state="available"]`)
+}
+
+// webkitRefused runs act, waits for the message want inside #messages,
+// checks a person can see it (in the window, not covered by the dock or
+// anything else) and that the database did not move.
+func webkitRefused(t *testing.T, w *browsertest.WebKit, app *apptest.App, want string, act func()) {
+	t.Helper()
+	before := app.Fingerprint(t)
+	act()
+	// The refusal is a role="alert" in #messages saying exactly want.
+	const find = `var want = arguments[0];
+		var e = Array.from(document.querySelectorAll("#messages [role=alert]")).find(function (a) {
+			return a.textContent.trim() === want && a.getClientRects().length > 0;
+		});`
+	w.WaitUntil("#messages to say "+want, find+` return !!e;`, want)
+	var where string
+	w.Eval(&where, find+`
+		var r = e.getBoundingClientRect();
+		if (r.width < 1 || r.height < 1) return "it has no size";
+		if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return "it is off screen: " + JSON.stringify(r);
+		var at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		if (!at || !(e === at || e.contains(at))) return "it is covered by " + (at ? at.outerHTML.slice(0, 120) : "nothing");
+		return "ok";`, want)
+	if where != "ok" {
+		t.Errorf("the refusal %q is not visible: %s", want, where)
+	}
+	if after := app.Fingerprint(t); after != before {
+		t.Errorf("the refusal %q changed the database", want)
+	}
+}
