@@ -42,7 +42,7 @@ func bookTicket(t *testing.T, app *apptest.App, no, seat string) string {
 	if status, body := c.Post("/p/opening/hold", url.Values{"seat": {seat}}, true); status != http.StatusOK {
 		t.Fatalf("hold %s: %d %s", seat, status, body)
 	}
-	req, _ := http.NewRequest(http.MethodPost, app.URL+"/p/opening/confirm", strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/p/opening/confirm", strings.NewReader(url.Values{"_csrf": {c.Token()}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")
 	resp, _ := c.Do(req)

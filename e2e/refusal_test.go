@@ -297,7 +297,7 @@ var hxTicket = regexp.MustCompile(`/tickets/([0-9a-f-]{36})`)
 // confirmOver confirms a client's hold over HTTP and returns the ticket id.
 func confirmOver(t *testing.T, app *apptest.App, c *apptest.Client) string {
 	t.Helper()
-	form := url.Values{"_csrf": {c.CSRF}}
+	form := url.Values{"_csrf": {c.Token()}}
 	req, _ := http.NewRequest("POST", app.URL+"/p/opening/confirm", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")

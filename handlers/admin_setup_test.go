@@ -281,7 +281,7 @@ func multipartPost(t *testing.T, app *apptest.App, c *apptest.Client, path strin
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	fields.Set("_csrf", c.CSRF)
+	fields.Set("_csrf", c.Token())
 	for k, vs := range fields {
 		for _, v := range vs {
 			w.WriteField(k, v)

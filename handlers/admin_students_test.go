@@ -26,7 +26,7 @@ func rosterPost(t *testing.T, app *apptest.App, c *apptest.Client, path string, 
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if csrf {
-		w.WriteField("_csrf", c.CSRF)
+		w.WriteField("_csrf", c.Token())
 	}
 	for k, vs := range fields {
 		for _, v := range vs {

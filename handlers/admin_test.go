@@ -136,7 +136,7 @@ func clone(v url.Values) url.Values {
 
 // formPost is a plain (not htmx) form post with the client's token.
 func formPost(app *apptest.App, c *apptest.Client, path string, form url.Values) *http.Request {
-	form.Set("_csrf", c.CSRF)
+	form.Set("_csrf", c.Token())
 	req, _ := http.NewRequest(http.MethodPost, app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req

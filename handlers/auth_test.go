@@ -35,7 +35,7 @@ func TestLoginPageForm(t *testing.T) {
 	}
 	for _, want := range []string{
 		`lang="ko"`, `action="/login"`, `name="student_no"`, `inputmode="numeric"`, `autocomplete="username"`,
-		`name="code"`, `autocomplete="current-password"`, `name="_csrf" value="` + c.CSRF + `"`,
+		`name="code"`, `autocomplete="current-password"`, `name="_csrf" value="` + c.Token() + `"`,
 		`name="next" value="/p/opening"`, "학번", "접속 코드",
 	} {
 		if !strings.Contains(body, want) {
@@ -1008,7 +1008,7 @@ func TestRequestLogLevels(t *testing.T) {
 // has one) and returns the response, redirects not followed.
 func authPost(app *apptest.App, c *apptest.Client, path string, form url.Values) (*http.Response, string) {
 	if _, ok := form["_csrf"]; !ok {
-		form.Set("_csrf", c.CSRF)
+		form.Set("_csrf", c.Token())
 	}
 	req, _ := http.NewRequest(http.MethodPost, app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -79,7 +79,7 @@ func TestRequestsWithoutCSRFOrWithWrongMethodChangeNothing(t *testing.T) {
 	}
 	req, _ := http.NewRequest("POST", app.URL+"/p/opening/hold", strings.NewReader("seat=A1"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("X-CSRF-Token", c.Token())
 	req.Header.Set("Origin", "https://evil.example")
 	if resp, _ := c.Do(req); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin POST with the token: %d", resp.StatusCode)
@@ -102,7 +102,7 @@ func TestRequestsWithoutCSRFOrWithWrongMethodChangeNothing(t *testing.T) {
 	// The header form of the token works (what htmx sends).
 	req, _ = http.NewRequest("POST", app.URL+"/p/opening/hold", strings.NewReader("seat=A1"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("X-CSRF-Token", c.Token())
 	req.Header.Set("HX-Request", "true")
 	if resp, body := c.Do(req); resp.StatusCode != 200 || !strings.Contains(body, `id="seat-A1"`) {
 		t.Errorf("hold with the header token: %d %s", resp.StatusCode, body)
@@ -228,7 +228,7 @@ func htmxPost(t *testing.T, app *apptest.App, c *apptest.Client, path string, fo
 	if form == nil {
 		form = url.Values{}
 	}
-	form.Set("_csrf", c.CSRF)
+	form.Set("_csrf", c.Token())
 	req, _ := http.NewRequest("POST", app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")

@@ -87,7 +87,7 @@ func gateScanRequest(app *apptest.App, c *apptest.Client, gate, token string, ex
 	}
 	req, _ := http.NewRequest(http.MethodPost, app.URL+"/gate/scan", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("X-CSRF-Token", c.Token())
 	req.Header.Set("Accept", "application/json")
 	return req
 }

@@ -32,7 +32,7 @@ func TestHomeListsBothPerformances(t *testing.T) {
 		if strings.Contains(body, "⟦") {
 			t.Errorf("%s: a message id is missing from the catalogue", lang)
 		}
-		if c.CSRF == "" {
+		if c.Token() == "" {
 			t.Errorf("%s: no csrf-token meta", lang)
 		}
 	}

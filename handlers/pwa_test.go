@@ -108,7 +108,7 @@ func TestSignOutClearsSiteData(t *testing.T) {
 	if _, body := c.Get("/tickets"); !strings.Contains(body, "<body class=\"min-h-screen flex flex-col\" data-student>") {
 		t.Error("a signed-in page is not marked data-student")
 	}
-	req, err := http.NewRequest("POST", app.URL+"/logout", strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	req, err := http.NewRequest("POST", app.URL+"/logout", strings.NewReader(url.Values{"_csrf": {c.Token()}}.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestSignOutClearsSiteData(t *testing.T) {
 	// Staff sign-out clears the HTTP cache only: a gate phone's storage
 	// holds the scans it made offline and has not sent yet.
 	c.Get("/staff/login")
-	req, err = http.NewRequest("POST", app.URL+"/staff/logout", strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	req, err = http.NewRequest("POST", app.URL+"/staff/logout", strings.NewReader(url.Values{"_csrf": {c.Token()}}.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func TestRaceForFiftySeats(t *testing.T) {
 }
 
 func htmxPostNoT(app *apptest.App, c *apptest.Client, path string) *http.Request {
-	req, _ := http.NewRequest("POST", app.URL+path, strings.NewReader("_csrf="+c.CSRF))
+	req, _ := http.NewRequest("POST", app.URL+path, strings.NewReader("_csrf="+c.Token()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")
 	return req
