@@ -171,21 +171,10 @@ func (h *Handler) scanTicket(c echo.Context) error {
 	return h.renderVerdict(c, d, v)
 }
 
-// checkInNotifier is the notifier's side for admissions:
-// realtime.Notifier tells every instance's gate scanners and projection
-// screens (NOTIFY festa_seats "checkin:{id}") after the check-in has
-// committed. A notifier without it (tests, noNotifier) leaves the counts
-// to the listener's periodic catch-up.
-type checkInNotifier interface {
-	PokeCheckIns(performanceID int64)
-}
-
 // announceCheckIn tells the doors' and the screen's live counts that a
 // ticket of the performance got in. It never blocks.
 func (h *Handler) announceCheckIn(performanceID int64) {
-	if n, ok := h.notifier.(checkInNotifier); ok {
-		n.PokeCheckIns(performanceID)
-	}
+	h.notifier.PokeCheckIns(performanceID)
 }
 
 // requireStaffSocket lets a live socket open for a staff member of one of

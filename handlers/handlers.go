@@ -41,13 +41,20 @@ type Config struct {
 
 // SeatNotifier wakes live viewers (on every app instance) after a seat
 // change has committed. Poke must not block.
+//
+// PokeCheckIns does the same for admissions at the gate, so the doors' and
+// the projection screen's counts move at once (NOTIFY festa_seats
+// "checkin:{id}" after the check-in has committed).
 type SeatNotifier interface {
 	Poke(performanceID int64)
+	PokeCheckIns(performanceID int64)
 }
 
+// noNotifier leaves every live update to the listener's periodic catch-up.
 type noNotifier struct{}
 
-func (noNotifier) Poke(int64) {}
+func (noNotifier) Poke(int64)         {}
+func (noNotifier) PokeCheckIns(int64) {}
 
 // Deps are what New needs. Every field is required but Notifier and Now.
 type Deps struct {
