@@ -164,19 +164,25 @@ func (s *Store) CreateDisplayKey(ctx context.Context, performanceID int64, k New
 	return id, nil
 }
 
+// revokeLiveKey marks a live key of the performance revoked and returns its
+// label and hint, or ErrNotFound when keyID is not one.
+func revokeLiveKey(ctx context.Context, tx pgx.Tx, performanceID, keyID int64) (label, hint string, err error) {
+	err = tx.QueryRow(ctx, `UPDATE display_keys SET revoked_at = now()
+		WHERE id = $1 AND performance_id = $2 AND revoked_at IS NULL
+		RETURNING label, hint`, keyID, performanceID).Scan(&label, &hint)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	return label, hint, err
+}
+
 // RotateDisplayKey revokes a live key of the performance and stores its
 // successor under the same label, in one transaction ('screen_key_rotate').
 // It returns ErrNotFound when keyID is not a live key of the performance.
 func (s *Store) RotateDisplayKey(ctx context.Context, performanceID, keyID int64, k NewDisplayKey, a Actor) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var label, hint string
-		err := tx.QueryRow(ctx, `UPDATE display_keys SET revoked_at = now()
-			WHERE id = $1 AND performance_id = $2 AND revoked_at IS NULL
-			RETURNING label, hint`, keyID, performanceID).Scan(&label, &hint)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
+		label, hint, err := revokeLiveKey(ctx, tx, performanceID, keyID)
 		if err != nil {
 			return err
 		}
@@ -205,13 +211,7 @@ func (s *Store) RotateDisplayKey(ctx context.Context, performanceID, keyID int64
 // live key of the performance.
 func (s *Store) RevokeDisplayKey(ctx context.Context, performanceID, keyID int64, a Actor) error {
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var label, hint string
-		err := tx.QueryRow(ctx, `UPDATE display_keys SET revoked_at = now()
-			WHERE id = $1 AND performance_id = $2 AND revoked_at IS NULL
-			RETURNING label, hint`, keyID, performanceID).Scan(&label, &hint)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
+		label, hint, err := revokeLiveKey(ctx, tx, performanceID, keyID)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -87,22 +88,17 @@ func (h *Handler) pauseSales(c echo.Context) error {
 }
 
 func (h *Handler) resumeSales(c echo.Context) error {
-	perf, err := h.performance(c)
-	if err != nil {
-		return err
-	}
-	reason, ok, err := h.readReason(c, perf)
-	if !ok {
-		return err
-	}
-	p, err := h.store.ResumeSales(c.Request().Context(), perf.ID, h.staffActor(c), reason)
-	if err != nil {
-		return err
-	}
-	return h.salesChanged(c, p, "admin.sales.resumed")
+	return h.applySalesAction(c, h.store.ResumeSales, "admin.sales.resumed")
 }
 
 func (h *Handler) closeSales(c echo.Context) error {
+	return h.applySalesAction(c, h.store.CloseSales, "admin.sales.closed")
+}
+
+// applySalesAction runs a sales action that takes nothing but the
+// council's optional reason (resume, close) and answers with notice.
+func (h *Handler) applySalesAction(c echo.Context,
+	act func(ctx context.Context, performanceID int64, a db.Actor, reason string) (db.Performance, error), notice string) error {
 	perf, err := h.performance(c)
 	if err != nil {
 		return err
@@ -111,15 +107,15 @@ func (h *Handler) closeSales(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	p, err := h.store.CloseSales(c.Request().Context(), perf.ID, h.staffActor(c), reason)
+	p, err := act(c.Request().Context(), perf.ID, h.staffActor(c), reason)
 	if err != nil {
 		return err
 	}
-	return h.salesChanged(c, p, "admin.sales.closed")
+	return h.salesChanged(c, p, notice)
 }
 
 // setSalesClose moves the closing time (closing, a datetime-local value
-// in Korea time), which must come after the opening.
+// in the festival's time zone), which must come after the opening.
 func (h *Handler) setSalesClose(c echo.Context) error {
 	perf, err := h.performance(c)
 	if err != nil {
