@@ -55,7 +55,8 @@ func (h *Handler) readAuditFilter(c echo.Context) (auditQuery, error) {
 
 	switch a := strings.ToLower(v.Actor); {
 	case a == "":
-	case a == "system" || a == "시스템":
+	// "system", or the word the viewer sees for it in their language.
+	case a == "system" || a == strings.ToLower(tr(c, "admin.audit.kind_system")):
 		f.ActorKind = "system"
 	case studentNoRE.MatchString(a):
 		f.ActorKind, f.ActorName = "student", a

@@ -480,6 +480,13 @@ func TestAuditViewer(t *testing.T) {
 			t.Errorf("?%s: %d, %d rows, want %d", q, status, n, want)
 		}
 	}
+	// The system actor is found by its name in the viewer's language too.
+	sysStatus, sysBody := council.Get("/admin/audit?actor=system")
+	koStatus, koBody := council.Get("/admin/audit?actor=" + url.QueryEscape("시스템"))
+	if sysStatus != http.StatusOK || koStatus != http.StatusOK ||
+		len(rows.FindAllStringSubmatch(sysBody, -1)) != len(rows.FindAllStringSubmatch(koBody, -1)) {
+		t.Errorf("actor=system %d and actor=시스템 %d do not find the same rows", sysStatus, koStatus)
+	}
 	if _, body := council.Get("/admin/audit?action=sales_pause"); !strings.Contains(body, "예매 일시 중지") || !strings.Contains(body, "운영진") {
 		t.Error("the pause row is not in words")
 	}
