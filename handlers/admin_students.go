@@ -244,7 +244,7 @@ func hashCodes(holders []db.CodeHolder, codes []string) ([]db.NewCode, error) {
 		wg.Go(func() {
 			for i := range next {
 				codes[i] = roster.NewCode()
-				hash, err := passhash.Hash(roster.CodeSecret(codes[i]), passhash.Default)
+				hash, err := passhash.Hash(roster.CodeSecret(codes[i]), passhash.Code)
 				if err != nil {
 					mu.Lock()
 					firstErr = err

@@ -50,12 +50,16 @@ const (
 	signInRetryAfter = 5 * time.Second
 )
 
-// dummyHash is verified when no account has the number or username given,
-// so a sign-in for a number that does not exist costs as much as one that
-// does and timing does not tell which numbers are on the roster. Its cost
-// is passhash.Default's, like every real code's; nothing verifies against
-// it (checkSignIn refuses a match for an unknown account).
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$G5l31386uFZYpFDODKKV+w$lq4V27lQSDW0Qf05W3Zf9Bmzq5bEUWmrTVchi8bKEV0"
+// The dummy hashes are verified when no account has the number or
+// username given, so a sign-in for a number that does not exist costs as
+// much as one that does and timing does not tell which numbers are on the
+// roster. Each has the cost of the real hashes of its kind: access codes
+// at passhash.Code, staff passwords at passhash.Default. Nothing verifies
+// against them (checkSignIn refuses a match for an unknown account).
+const (
+	dummyCodeHash     = "$argon2id$v=19$m=2048,t=1,p=1$tl/Mj6E9YWGG7k/toU/KwQ$RCkaj9GJBPxrnFsCuAdA+THS6RK8UR5atIFo8J+g7j4"
+	dummyPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$EFXc36BIacKYlWwqxuG7ew$nIYfCQMnc+2WUJjUK/4gCn1ynVbvOMNiiDZaxWjeeyY"
+)
 
 var (
 	studentNoRE = regexp.MustCompile(`^[0-9]{5}$`)
@@ -105,7 +109,7 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusUnprocessableEntity, v)
 	}
 	var st db.StudentCredentials
-	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "student", v.StudentNo), code, func(ctx context.Context) (string, error) {
+	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "student", v.StudentNo), code, dummyCodeHash, func(ctx context.Context) (string, error) {
 		var err error
 		st, err = h.store.StudentCredentials(ctx, v.StudentNo)
 		return st.CodeHash, err
@@ -157,6 +161,12 @@ func (h *Handler) staff(c echo.Context) (signedInStaff, bool) {
 	ctx := c.Request().Context()
 	id := h.sessions.GetInt64(ctx, sessStaffID)
 	if id == 0 {
+		return signedInStaff{}, false
+	}
+	// A staff sign-in lasts one working day (staffSessionMax), by the real
+	// clock as the session store's; sessions from before staff_since was
+	// kept count as expired too.
+	if since := h.sessions.GetInt64(ctx, sessStaffSince); time.Since(time.Unix(since, 0)) > staffSessionMax {
 		return signedInStaff{}, false
 	}
 	return signedInStaff{ID: id, Username: h.sessions.GetString(ctx, sessStaffUser), Role: h.sessions.GetString(ctx, sessStaffRole)}, true
@@ -234,7 +244,7 @@ func (h *Handler) staffLogin(c echo.Context) error {
 		return h.renderStaffLogin(c, http.StatusUnprocessableEntity, v)
 	}
 	var st db.StaffCredentials
-	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "staff", v.Username), password, func(ctx context.Context) (string, error) {
+	ok, refused, err := h.checkSignIn(c, h.loginAttempt(c, "staff", v.Username), password, dummyPasswordHash, func(ctx context.Context) (string, error) {
 		var err error
 		st, err = h.store.StaffCredentials(ctx, v.Username)
 		return st.PasswordHash, err
@@ -252,7 +262,7 @@ func (h *Handler) staffLogin(c echo.Context) error {
 		v.Message = tr(c, "auth.err_staff_disabled")
 		return h.renderStaffLogin(c, http.StatusForbidden, v)
 	}
-	if err := h.signIn(ctx, map[string]any{sessStaffID: st.ID, sessStaffUser: st.Username, sessStaffRole: st.Role}); err != nil {
+	if err := h.signIn(ctx, map[string]any{sessStaffID: st.ID, sessStaffUser: st.Username, sessStaffRole: st.Role, sessStaffSince: time.Now().Unix()}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, v.Next)
@@ -322,7 +332,7 @@ type refusal struct {
 // lookup fetches the stored hash once the attempt is admitted ("" or
 // db.ErrNotFound for no such account). ok is true only when secret matches
 // an account's hash; refused is set when the secret was not checked.
-func (h *Handler) checkSignIn(c echo.Context, a db.LoginAttempt, secret string, lookup func(context.Context) (string, error)) (ok bool, refused *refusal, err error) {
+func (h *Handler) checkSignIn(c echo.Context, a db.LoginAttempt, secret, dummy string, lookup func(context.Context) (string, error)) (ok bool, refused *refusal, err error) {
 	ctx := c.Request().Context()
 	leave, first := h.gate.enterDevice(a.Device.Key)
 	if !first {
@@ -333,7 +343,7 @@ func (h *Handler) checkSignIn(c echo.Context, a db.LoginAttempt, secret string, 
 	if err != nil {
 		return false, refuse(c, http.StatusServiceUnavailable, signInRetryAfter, "auth.err_busy"), nil
 	}
-	known, match, wait, err := h.checkInSlot(ctx, a, secret, lookup)
+	known, match, wait, err := h.checkInSlot(ctx, a, secret, dummy, lookup)
 	release()
 	switch {
 	case errors.Is(err, db.ErrThrottled):
@@ -350,10 +360,10 @@ func (h *Handler) checkSignIn(c echo.Context, a db.LoginAttempt, secret string, 
 
 // checkInSlot is the part of a sign-in that holds a check slot: counting
 // the attempt against the device's budgets before anything is hashed, the
-// account's hash, and the argon2id check itself, against dummyHash when
+// account's hash, and the argon2id check itself, against a dummy hash when
 // there is no such account, so that takes as long. known says whether the
 // account exists.
-func (h *Handler) checkInSlot(ctx context.Context, a db.LoginAttempt, secret string, lookup func(context.Context) (string, error)) (known, match bool, wait time.Duration, err error) {
+func (h *Handler) checkInSlot(ctx context.Context, a db.LoginAttempt, secret, dummy string, lookup func(context.Context) (string, error)) (known, match bool, wait time.Duration, err error) {
 	wait, failures, err := h.store.BeginLogin(ctx, a)
 	h.gate.observe(a.Client.Key, failures, a.At, a.At.Add(a.Client.Window))
 	if err != nil {
@@ -365,7 +375,7 @@ func (h *Handler) checkInSlot(ctx context.Context, a db.LoginAttempt, secret str
 	}
 	known = hash != ""
 	if !known {
-		hash = dummyHash
+		hash = dummy
 	}
 	match, err = passhash.Verify(hash, secret)
 	return known, match, 0, err
@@ -381,7 +391,7 @@ func (h *Handler) signIn(ctx context.Context, values map[string]any) error {
 	// A session is a student's or a staff member's, never both: signing in
 	// as one ends the other, so a gate phone handed to a student (or the
 	// reverse) never carries two identities.
-	for _, k := range []string{sessStudentID, sessStudentNo, sessName, sessStaffID, sessStaffUser, sessStaffRole} {
+	for _, k := range []string{sessStudentID, sessStudentNo, sessName, sessStaffID, sessStaffUser, sessStaffRole, sessStaffSince} {
 		h.sessions.Remove(ctx, k)
 	}
 	for k, v := range values {

@@ -22,18 +22,37 @@ const (
 	sessStaffID   = "staff_id"
 	sessStaffUser = "staff_user"
 	sessStaffRole = "staff_role"
+	// sessStaffSince is when staff signed in (Unix seconds): a staff
+	// session ends after staffSessionMax, however long the session lives.
+	sessStaffSince = "staff_since"
+)
+
+// Session lifetimes. Codes are handed out in homerooms days before the
+// opening, so a student's session must last through the sale: it lives
+// sessionLifetime and is pushed forward at most once a day while it is
+// used (sessionRenewAfter), so a student who signs in on Monday and
+// books on Friday is still signed in, and a phone left alone for two
+// weeks is not. Staff work the festival day on shared devices; their
+// sign-in ends after staffSessionMax.
+const (
+	sessionLifetime   = 14 * 24 * time.Hour
+	sessionRenewAfter = 24 * time.Hour
+	staffSessionMax   = 12 * time.Hour
 )
 
 // newSessions keeps sessions in PostgreSQL (the sessions table), so any app
-// instance serves any signed-in user. Cookies are HttpOnly and SameSite=Lax;
-// a session lasts the festival day (12 h) and ends after 2 h idle.
+// instance serves any signed-in user. Cookies are HttpOnly, SameSite=Lax
+// and persistent (they outlive a closed browser, as the session does).
+//
+// There is no idle timeout: scs writes a session back to the database on
+// every request when one is set, a write per tap in the opening minute.
+// renewSession slides the deadline instead, one write a day.
 func newSessions(store *db.Store, secure bool) *scs.SessionManager {
 	sm := scs.New()
 	// Expired rows are swept every 10 minutes by each instance; the sweep is
 	// one DELETE and harmless to run twice.
 	sm.Store = pgxstore.NewWithCleanupInterval(store.Pool, 10*time.Minute)
-	sm.Lifetime = 12 * time.Hour
-	sm.IdleTimeout = 2 * time.Hour
+	sm.Lifetime = sessionLifetime
 	sm.Cookie.Name = "festa_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
@@ -45,7 +64,7 @@ func newSessions(store *db.Store, secure bool) *scs.SessionManager {
 // loadSession wraps scs around every request except static files, metrics,
 // health checks and live sockets (which never need one).
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(h.renewSession(next))
 	return func(c echo.Context) error {
 		switch p := c.Request().URL.Path; {
 		// Live sockets need no session (the page knows its holder tag), and
@@ -55,6 +74,28 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(sessionLoaded, true)
 		return wrapped(c)
+	}
+}
+
+// renewSession pushes a signed-in session's deadline to a full
+// sessionLifetime from now once it is sessionRenewAfter old, so a session
+// in use never runs out in the middle of a sale. loadSession runs it
+// once the session is loaded; sessions of visitors who are not signed in
+// are left alone.
+func (h *Handler) renewSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if loaded, _ := c.Get(sessionLoaded).(bool); loaded {
+			ctx := c.Request().Context()
+			if h.sessions.Exists(ctx, sessStudentID) || h.sessions.Exists(ctx, sessStaffID) {
+				// The store's clock, not h.now: expiry is checked by
+				// PostgreSQL against real time.
+				now := time.Now()
+				if deadline := h.sessions.Deadline(ctx); deadline.Sub(now) < sessionLifetime-sessionRenewAfter {
+					h.sessions.SetDeadline(ctx, now.Add(sessionLifetime))
+				}
+			}
+		}
+		return next(c)
 	}
 }
 
