@@ -33,21 +33,29 @@ func runDev(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stop()
-	if _, err := store.FirstEvent(ctx); errors.Is(err, db.ErrNotFound) {
-		fmt.Fprintf(e.stdout, "loading the demo festival (%d students; hashing their codes takes a few seconds)…\n", *students)
-		if err := loadDemo(ctx, e, store, demo.Options{Students: *students}, filepath.Join(devDir, "demo-codes.csv")); err != nil {
-			return err
-		}
-	} else if err != nil {
+	if err := loadDemoIfEmpty(ctx, e, store, *students); err != nil {
 		return err
-	} else if logins, err := demo.Logins(ctx, store); err == nil {
-		printLogins(e, logins)
 	}
 	return serve(ctx, e, store, cfg, func(addr string) {
 		port := addr[strings.LastIndex(addr, ":")+1:]
 		fmt.Fprintf(e.stdout, "\nfesta is running:\n  home        http://localhost:%s/\n  seat map    http://localhost:%s/p/opening\n  countdown   http://localhost:%s/p/night\n  staff       http://localhost:%s/staff/login\n  demo codes  %s\nPress Ctrl-C to stop.\n\n",
 			port, port, port, port, filepath.Join(devDir, "demo-codes.csv"))
 	})
+}
+
+// loadDemoIfEmpty loads the demo festival into a database without a
+// festival, and otherwise prints the demo logins it already has.
+func loadDemoIfEmpty(ctx context.Context, e env, store *db.Store, students int) error {
+	if _, err := store.FirstEvent(ctx); errors.Is(err, db.ErrNotFound) {
+		fmt.Fprintf(e.stdout, "loading the demo festival (%d students; hashing their codes takes a few seconds)…\n", students)
+		return loadDemo(ctx, e, store, demo.Options{Students: students}, filepath.Join(devDir, "demo-codes.csv"))
+	} else if err != nil {
+		return err
+	}
+	if logins, err := demo.Logins(ctx, store); err == nil {
+		printLogins(e, logins)
+	}
+	return nil
 }
 
 // openDevStore opens and migrates the dev database (see devDatabase); stop

@@ -32,6 +32,7 @@ const usage = `festa — ticket booking for festivals with scarce seats
 Usage:
   festa dev       run everything locally: private PostgreSQL under ./.festa, demo data, server
   festa serve     serve against DATABASE_URL (migrates first unless --no-migrate)
+  festa stack     nginx in front of two instances on the dev database (needs nginx)
   festa migrate   apply database migrations and exit
   festa demo      load the demo festival (idempotent) and write the demo access codes
   festa keygen    print a fresh ticket-signing key for FESTA_TICKET_KEYS
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDev(ctx, e, rest)
 	case "serve":
 		err = runServe(ctx, e, rest)
+	case "stack":
+		err = runStack(ctx, e, rest)
 	case "migrate":
 		err = runMigrate(ctx, e, rest)
 	case "demo":
