@@ -38,6 +38,8 @@ Usage:
   festa keygen    print a fresh ticket-signing key for FESTA_TICKET_KEYS
   festa staff add --role council|gate USERNAME
                   create a staff account (password from a prompt or standard input)
+  festa bench spike
+                  the opening-minute load test against a running festa (see docs/BENCHMARKS.md)
 
 Run 'festa COMMAND --help' for a command's flags.
 
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runKeygen(e, rest)
 	case "staff":
 		err = runStaff(ctx, e, rest)
+	case "bench":
+		err = runBench(ctx, e, rest)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
