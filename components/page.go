@@ -28,6 +28,10 @@ type Page struct {
 	Student   *Viewer
 	Staff     *Viewer
 	ServerNow time.Time
+	// QuestionsLive is set while the signed-in student waits for an
+	// answer to a question: the page opens the questions socket, so the
+	// answer's arrival shows wherever they are (QuestionNoticeLive).
+	QuestionsLive bool
 }
 
 // Viewer is the signed-in person, as the header shows them.

@@ -312,3 +312,16 @@ func (s *Store) DeleteCannedAnswer(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// InboxQuestion returns any question, for the council's answer panel.
+func (s *Store) InboxQuestion(ctx context.Context, id int64) (Question, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+questionColumns+` FROM `+questionFrom+` WHERE q.id = $1`, id)
+	q, err := pgx.CollectExactlyOneRow(rows, scanQuestion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return q, ErrNotFound
+	}
+	if err != nil {
+		return q, fmt.Errorf("db: question: %w", err)
+	}
+	return q, nil
+}

@@ -34,6 +34,8 @@ func (h *Handler) page(c echo.Context, title string) components.Page {
 		ServerNow: h.now(),
 		Student:   h.viewer(c),
 		Staff:     h.staffViewer(c),
+
+		QuestionsLive: h.questionsLive(c),
 	}
 }
 

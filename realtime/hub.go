@@ -195,6 +195,8 @@ func newHub(b *Broker, key int64) *hub {
 	switch {
 	case key == homeKey:
 		h.feed = &homeFeed{store: b.store}
+	case isQuestionKey(key):
+		h.feed = newQuestionsFeed(b.store, key)
 	case isGateKey(key):
 		h.feed = &gateFeed{store: b.store, id: gateKeyBase - key}
 	case key < 0:

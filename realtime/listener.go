@@ -110,7 +110,9 @@ func (l *Listener) listen(ctx context.Context) error {
 			l.broker.metrics.notifications.Inc()
 			// "12" is a seat change of performance 12, "sales:12" a
 			// change of its sales (db.SalesChannelPrefix), "checkin:12"
-			// admissions at its doors (db.CheckInChannelPrefix).
+			// admissions at its doors (db.CheckInChannelPrefix), "question:7"
+			// a question of student 7 asked or answered
+			// (db.QuestionChannelPrefix).
 			sales, isSales := strings.CutPrefix(n.Payload, db.SalesChannelPrefix)
 			if id, err := strconv.ParseInt(sales, 10, 64); err == nil && isSales {
 				l.broker.WakeSales(id)
@@ -118,6 +120,8 @@ func (l *Listener) listen(ctx context.Context) error {
 				l.broker.Wake(id)
 			} else if id, ok := checkInPayload(n.Payload); ok {
 				l.broker.WakeCheckIns(id)
+			} else if id, ok := questionPayload(n.Payload); ok {
+				l.broker.WakeQuestions(id)
 			} else {
 				l.log.Warn("live: bad notification payload", "payload", n.Payload)
 			}
