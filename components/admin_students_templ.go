@@ -1229,14 +1229,14 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 92, "\"><style>\n\t\t\t\tbody.slips { background: #fff; color: #111; font-family: \"Pretendard Variable\", Pretendard, \"Pretendard Fallback\", system-ui, sans-serif; margin: 0; }\n\t\t\t\t.slips-bar { padding: 1rem 1.5rem; border-bottom: 1px solid #ddd; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }\n\t\t\t\t.slips-bar strong { font-size: 1.1rem; }\n\t\t\t\t.slips-bar .warn { color: #9a3412; font-weight: 700; }\n\t\t\t\t.slip-class { padding: 0 1.5rem; }\n\t\t\t\t.slip-class h2 { font-size: 1.2rem; margin: 1.2rem 0 .6rem; }\n\t\t\t\t.slip-grid { display: grid; grid-template-columns: repeat(2, 1fr); }\n\t\t\t\t.slip { border: 1px dashed #777; padding: 4mm 5mm; break-inside: avoid; page-break-inside: avoid; height: 52mm; box-sizing: border-box; position: relative; }\n\t\t\t\t.slip .who { font-size: 11pt; }\n\t\t\t\t.slip .who b { font-size: 13pt; }\n\t\t\t\t.slip .code { font: 700 20pt/1.2 ui-monospace, \"SFMono-Regular\", Menlo, Consolas, monospace; letter-spacing: .08em; margin: 2mm 0; }\n\t\t\t\t.slip .how { font-size: 9pt; line-height: 1.45; margin: 0; padding-left: 5mm; list-style: decimal; }\n\t\t\t\t.slip .url { font-weight: 700; }\n\t\t\t\t.slip .event { position: absolute; right: 5mm; top: 4mm; font-size: 8pt; color: #555; }\n\t\t\t\t.slip .cut { position: absolute; left: -1px; top: -0.7em; font-size: 9pt; color: #777; background: #fff; }\n\t\t\t\t@page { size: A4; margin: 10mm; }\n\t\t\t\t@media print {\n\t\t\t\t\t.slips-bar { display: none; }\n\t\t\t\t\t.slip-class { padding: 0; break-after: page; page-break-after: always; }\n\t\t\t\t\t.slip-class:last-child { break-after: auto; page-break-after: auto; }\n\t\t\t\t\t.slip-class h2 { margin-top: 0; }\n\t\t\t\t}\n\t\t\t</style></head><body class=\"slips\"><div class=\"slips-bar\"><strong>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 92, "\"><style>\n\t\t\t\t/* White paper on screen too, whatever the console's theme. */\n\t\t\t\thtml { background: #fff; color-scheme: light; }\n\t\t\t\tbody.slips { background: #fff; color: #111; font-family: \"Pretendard Variable\", Pretendard, \"Pretendard Fallback\", system-ui, sans-serif; margin: 0; }\n\t\t\t\t.slips-bar { padding: 1rem 1.5rem; border-bottom: 1px solid #ddd; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }\n\t\t\t\t.slips-bar strong { font-size: 1.1rem; }\n\t\t\t\t.slips-bar .warn { color: #9a3412; font-weight: 700; }\n\t\t\t\t.slip-class { padding: 0 1.5rem; }\n\t\t\t\t.slip-class h2 { font-size: 1.2rem; margin: 1.2rem 0 .6rem; }\n\t\t\t\t.slip-grid { display: grid; grid-template-columns: repeat(2, 1fr); }\n\t\t\t\t.slip { border: 1px dashed #777; padding: 4mm 5mm; break-inside: avoid; page-break-inside: avoid; height: 52mm; box-sizing: border-box; position: relative; }\n\t\t\t\t.slip .who { font-size: 11pt; }\n\t\t\t\t.slip .who b { font-size: 13pt; }\n\t\t\t\t.slip .code { font: 700 20pt/1.2 ui-monospace, \"SFMono-Regular\", Menlo, Consolas, monospace; letter-spacing: .08em; margin: 2mm 0; }\n\t\t\t\t.slip .how { font-size: 9pt; line-height: 1.45; margin: 0; padding-left: 5mm; list-style: decimal; }\n\t\t\t\t.slip .url { font-weight: 700; }\n\t\t\t\t.slip .event { position: absolute; right: 5mm; top: 4mm; font-size: 8pt; color: #555; }\n\t\t\t\t.slip .cut { position: absolute; left: -1px; top: -0.7em; font-size: 9pt; color: #777; background: #fff; }\n\t\t\t\t@page { size: A4; margin: 10mm; }\n\t\t\t\t@media print {\n\t\t\t\t\t.slips-bar { display: none; }\n\t\t\t\t\t.slip-class { padding: 0; break-after: page; page-break-after: always; }\n\t\t\t\t\t.slip-class:last-child { break-after: auto; page-break-after: auto; }\n\t\t\t\t\t.slip-class h2 { margin-top: 0; }\n\t\t\t\t}\n\t\t\t</style></head><body class=\"slips\"><div class=\"slips-bar\"><strong>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var70 string
 		templ_7745c5c3_Var70, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.title"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 264, Col: 42}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 266, Col: 42}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var70))
 		if templ_7745c5c3_Err != nil {
@@ -1249,7 +1249,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 		var templ_7745c5c3_Var71 string
 		templ_7745c5c3_Var71, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.count", "count", v.Count))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 265, Col: 58}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 267, Col: 58}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var71))
 		if templ_7745c5c3_Err != nil {
@@ -1262,7 +1262,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 		var templ_7745c5c3_Var72 string
 		templ_7745c5c3_Var72, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.once"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 266, Col: 52}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 268, Col: 52}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var72))
 		if templ_7745c5c3_Err != nil {
@@ -1275,7 +1275,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 		var templ_7745c5c3_Var73 string
 		templ_7745c5c3_Var73, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.back"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 267, Col: 59}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 269, Col: 59}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var73))
 		if templ_7745c5c3_Err != nil {
@@ -1293,7 +1293,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 			var templ_7745c5c3_Var74 string
 			templ_7745c5c3_Var74, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(cl.Grade) + "-" + itoa(cl.Class)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 270, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 272, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var74)
 			if templ_7745c5c3_Err != nil {
@@ -1306,7 +1306,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 			var templ_7745c5c3_Var75 string
 			templ_7745c5c3_Var75, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.class_name", "grade", cl.Grade, "class", cl.Class))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 271, Col: 76}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 273, Col: 76}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var75))
 			if templ_7745c5c3_Err != nil {
@@ -1319,7 +1319,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 			var templ_7745c5c3_Var76 string
 			templ_7745c5c3_Var76, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.count", "count", len(cl.Slips)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 271, Col: 136}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 273, Col: 136}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var76))
 			if templ_7745c5c3_Err != nil {
@@ -1337,7 +1337,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var77 string
 				templ_7745c5c3_Var77, templ_7745c5c3_Err = templruntime.NewAttributeExpression(s.No).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 274, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 276, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var77)
 				if templ_7745c5c3_Err != nil {
@@ -1350,7 +1350,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var78 string
 				templ_7745c5c3_Var78, templ_7745c5c3_Err = templ.JoinStringErrs(v.EventName)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 276, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 278, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var78))
 				if templ_7745c5c3_Err != nil {
@@ -1363,7 +1363,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var79 string
 				templ_7745c5c3_Var79, templ_7745c5c3_Err = templ.JoinStringErrs(s.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 277, Col: 34}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 279, Col: 34}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var79))
 				if templ_7745c5c3_Err != nil {
@@ -1376,7 +1376,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var80 string
 				templ_7745c5c3_Var80, templ_7745c5c3_Err = templ.JoinStringErrs(s.No)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 277, Col: 50}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 279, Col: 50}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var80))
 				if templ_7745c5c3_Err != nil {
@@ -1389,7 +1389,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var81 string
 				templ_7745c5c3_Var81, templ_7745c5c3_Err = templ.JoinStringErrs(s.Code)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 278, Col: 42}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 280, Col: 42}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var81))
 				if templ_7745c5c3_Err != nil {
@@ -1402,7 +1402,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var82 string
 				templ_7745c5c3_Var82, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.step1"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 280, Col: 43}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 282, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var82))
 				if templ_7745c5c3_Err != nil {
@@ -1415,7 +1415,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var83 string
 				templ_7745c5c3_Var83, templ_7745c5c3_Err = templ.JoinStringErrs(v.SiteURL)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 280, Col: 75}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 282, Col: 75}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var83))
 				if templ_7745c5c3_Err != nil {
@@ -1428,7 +1428,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var84 string
 				templ_7745c5c3_Var84, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.step2"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 281, Col: 43}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 283, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var84))
 				if templ_7745c5c3_Err != nil {
@@ -1441,7 +1441,7 @@ func CodeSlipsPage(p Page, v CodeSlipsView) templ.Component {
 				var templ_7745c5c3_Var85 string
 				templ_7745c5c3_Var85, templ_7745c5c3_Err = templ.JoinStringErrs(t(ctx, "roster.slips.step3"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 282, Col: 43}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/admin_students.templ`, Line: 284, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var85))
 				if templ_7745c5c3_Err != nil {
