@@ -45,6 +45,9 @@ type App struct {
 	// poke after a seat change; tests that change seats in SQL poke it too.
 	Live     *realtime.Broker
 	Notifier *realtime.Notifier
+	// DatabaseURL is the database's connection string, set by StartEmpty
+	// for tests that run the real `festa` command against it.
+	DatabaseURL string
 }
 
 // Options tune Start.
@@ -83,6 +86,22 @@ func Start(t testing.TB, opts Options) *App {
 		t.Fatalf("apptest: demo: %v", err)
 	}
 	return Serve(t, store, res, opts)
+}
+
+// StartEmpty serves festa on a fresh migrated database with nothing in
+// it, as `festa serve` first finds a school's: no festival, no staff, no
+// students. opts.Students and opts.Hash are unused.
+func StartEmpty(t testing.TB, opts Options) *App {
+	t.Helper()
+	url := dbtest.URL(t)
+	store, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("apptest: %v", err)
+	}
+	t.Cleanup(store.Close)
+	app := Serve(t, store, demo.Result{}, opts)
+	app.DatabaseURL = url
+	return app
 }
 
 // Serve runs the handler stack on store.
