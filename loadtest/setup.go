@@ -36,6 +36,8 @@ type Setup struct {
 	Seats         []string // every seat that can be sold, in hall order
 	Students      []Credential
 	Created       bool // a fresh performance (false: an existing one reused)
+
+	spec db.NewPerformance // what a fresh performance was created as
 }
 
 // Credential is a student's number and access code, as on a slip.
@@ -46,6 +48,8 @@ type SetupOptions struct {
 	Students    int
 	Seats       int    // size of the fresh hall
 	Performance string // slug of an existing performance to use instead
+	// OpenIn is when the fresh performance's sales open, from now; Open
+	// moves it once everyone is ready.
 	OpenIn      time.Duration
 	TicketLimit int // of the fresh performance; default 1
 	Now         time.Time
@@ -108,15 +112,33 @@ func (s *Setup) create(ctx context.Context, store *db.Store, opts SetupOptions) 
 	s.SalesOpenAt = opts.Now.Add(opts.OpenIn)
 	s.TicketLimit = opts.TicketLimit
 	s.Created = true
-	s.PerformanceID, _, err = store.EnsurePerformance(ctx, db.NewPerformance{
+	s.spec = db.NewPerformance{
 		EventID: eventID, HallID: hallID, Slug: s.Slug, Title: "Spike " + opts.Now.UTC().Format("2006-01-02 15:04:05"),
 		StartsAt: starts, SalesOpenAt: s.SalesOpenAt, SalesCloseAt: starts,
 		TicketLimit: opts.TicketLimit, HoldSeconds: 180,
-	})
+	}
+	s.PerformanceID, _, err = store.EnsurePerformance(ctx, s.spec)
 	if err != nil {
 		return err
 	}
 	return s.loadSeats(ctx, store)
+}
+
+// Open sets a fresh performance's sales to open in d, through the same
+// store call as the council's form, so the opening comes when everyone is
+// signed in and watching however long that took. An existing performance
+// keeps its own opening.
+func (s *Setup) Open(ctx context.Context, store *db.Store, d time.Duration) error {
+	if !s.Created {
+		return nil
+	}
+	spec := s.spec
+	spec.SalesOpenAt = time.Now().Add(d)
+	if err := store.UpdatePerformance(ctx, s.PerformanceID, spec); err != nil {
+		return fmt.Errorf("loadtest: set the opening: %w", err)
+	}
+	s.spec, s.SalesOpenAt = spec, spec.SalesOpenAt
+	return nil
 }
 
 func (s *Setup) loadSeats(ctx context.Context, store *db.Store) error {

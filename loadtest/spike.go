@@ -35,7 +35,7 @@ type Options struct {
 	Viewers     int
 	Seats       int           // size of the fresh performance
 	Performance string        // or the slug of an existing one to use
-	OpenIn      time.Duration // from the end of set-up to the opening
+	OpenIn      time.Duration // from the moment everyone is signed in and watching to the opening
 	TicketLimit int           // of the fresh performance; default 1
 
 	BestFraction float64       // share of students who tap "best available"
@@ -48,9 +48,13 @@ type Options struct {
 	// addresses (127.0.0.2…), so per-address limits in front see many
 	// phones. Only for a loopback URL; 0 uses the default address.
 	Sources int
-	PIDs    []int  // processes whose CPU and memory to report (festa, nginx, postgres…)
-	Waiter  Waiter // takes students through a waiting room; nil: a detour is an error
-	Log     func(format string, args ...any)
+	PIDs    []int // processes whose CPU and memory to report (festa, nginx, postgres…)
+	// FloorBin, when set, is a build of ../shared/bench/booking-floor to
+	// run after festa's burst with the same students, tries and seats, on
+	// FloorDB (a scratch database; default festa_bench_floor beside festa's).
+	FloorBin, FloorDB string
+	Waiter            Waiter // takes students through a waiting room; nil: a detour is an error
+	Log               func(format string, args ...any)
 }
 
 // Report is what a spike measured and found.
@@ -98,9 +102,10 @@ type Report struct {
 		Outcomes         map[string]int `json:"outcomes"`
 	} `json:"burst"`
 
-	Processes  []Process `json:"processes"`
-	Invariants []Check   `json:"invariants"`
-	OK         bool      `json:"invariants_ok"`
+	Floor      *FloorResult `json:"booking_floor,omitempty"`
+	Processes  []Process    `json:"processes"`
+	Invariants []Check      `json:"invariants"`
+	OK         bool         `json:"invariants_ok"`
 }
 
 // Run prepares a performance and students, signs everyone in, opens the
@@ -117,8 +122,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	o.Log("setting up %d students and a performance…", o.Students)
+	// Sales open an hour away for now; Open brings them to OpenIn after
+	// the sign-ins and viewers, however long those take.
 	setup, err := Prepare(ctx, o.Store, SetupOptions{Students: o.Students, Seats: o.Seats, Performance: o.Performance,
-		OpenIn: o.OpenIn, TicketLimit: o.TicketLimit})
+		OpenIn: time.Hour, TicketLimit: o.TicketLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +145,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	vs := openViewers(ctx, o.URL, setup.Slug, o.Viewers, b)
 	defer vs.close()
 	r.Live.Connected, r.Live.DialErrors = len(vs.list), vs.dialErrors
-	if setup.Created && time.Now().After(setup.SalesOpenAt) {
-		return nil, fmt.Errorf("loadtest: sign-in and viewers took %v, past the opening: raise -open-in", time.Since(setup.SalesOpenAt.Add(-o.OpenIn)).Round(time.Second))
+	if err := setup.Open(ctx, o.Store, o.OpenIn); err != nil {
+		return nil, err
 	}
 	o.Log("ready; sales open in %v", time.Until(setup.SalesOpenAt).Round(100*time.Millisecond))
 
@@ -178,6 +185,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.OK = allOK(r.Invariants)
+
+	if o.FloorBin != "" {
+		o.Log("the booking floor: %d students, %d tries, %d seats…", len(sp.students), o.Tries, len(setup.Seats))
+		floorDB, err := floorDatabase(ctx, o.Store, o.FloorDB)
+		if err != nil {
+			return nil, err
+		}
+		if r.Floor, err = runFloor(ctx, o.FloorBin, floorDB, len(sp.students), o.Tries, len(setup.Seats)); err != nil {
+			return nil, err
+		}
+		if r.Floor.Hold.P99 > 0 {
+			r.Floor.HoldP99Ratio = r.Burst.Hold.P99 / r.Floor.Hold.P99
+		}
+	}
 	return r, nil
 }
 
@@ -507,6 +528,10 @@ func (r *Report) Print(w interface{ Write([]byte) (int, error) }) {
 	p("hold %s", b.Hold)
 	p("confirm %s", b.Confirm)
 	p("click→screen %s", r.Live.Lag)
+	if f := r.Floor; f != nil {
+		p("booking floor, same students, tries and seats: %d requests in %.2fs; hold %s; festa's hold p99 is %.1f× the floor's",
+			f.Requests, f.Seconds, f.Hold, f.HoldP99Ratio)
+	}
 	p("errors: %s", formatCounts(b.Errors))
 	p("students: %s", formatCounts(b.Outcomes))
 	for _, pr := range r.Processes {
@@ -517,6 +542,9 @@ func (r *Report) Print(w interface{ Write([]byte) (int, error) }) {
 		if pr.Error != "" {
 			p("process %d %s: %s", pr.PID, name, pr.Error)
 			continue
+		}
+		if pr.Children > 0 {
+			name += fmt.Sprintf(" and %d children", pr.Children)
 		}
 		p("process %d %s: CPU %.0f%% of a core during the burst, RSS %.0f → %.0f MiB (peak %.0f)",
 			pr.PID, name, pr.CPUPercent, pr.RSSBeforeMB, pr.RSSAfterMB, pr.PeakMB)

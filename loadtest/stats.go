@@ -112,9 +112,13 @@ func formatCounts(m map[string]int) string {
 }
 
 // procSample is a process's CPU time and memory at one moment, from /proc.
+// The CPU time includes the process's descendants alive at that moment
+// (PostgreSQL's backends are children of the postmaster, nginx's workers
+// of its master); the memory is the process's own.
 type procSample struct {
 	name     string
 	cpu      time.Duration
+	children int
 	rss, hwm int64
 	at       time.Time
 	err      error
@@ -143,12 +147,15 @@ func sampleProc(pid int) procSample {
 		return s
 	}
 	s.name = string(stat[open+1 : closing])
-	f := strings.Fields(string(stat[closing+1:]))
-	if len(f) > 12 {
-		// Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the name.
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		k, _ := strconv.ParseInt(f[12], 10, 64)
-		s.cpu = time.Duration(u+k) * time.Second / clockTicks
+	_, s.cpu = statCPU(stat)
+	if pid != 0 {
+		for _, c := range descendants(pid) {
+			if b, err := os.ReadFile("/proc/" + strconv.Itoa(c) + "/stat"); err == nil {
+				_, cpu := statCPU(b)
+				s.cpu += cpu
+				s.children++
+			}
+		}
 	}
 	if pid == 0 {
 		// Our own CPU time, finer than clock ticks.
@@ -178,11 +185,58 @@ func sampleProc(pid int) procSample {
 	return s
 }
 
+// statCPU reads a /proc/<pid>/stat line: the parent's pid and the
+// process's user + system CPU time (fields 4, 14 and 15).
+func statCPU(stat []byte) (ppid int, cpu time.Duration) {
+	closing := strings.LastIndexByte(string(stat), ')')
+	if closing < 0 {
+		return 0, 0
+	}
+	// The fields after the name start at field 3 (state).
+	f := strings.Fields(string(stat[closing+1:]))
+	if len(f) < 13 {
+		return 0, 0
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return ppid, time.Duration(u+k) * time.Second / clockTicks
+}
+
+// descendants lists the live processes below pid.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	kids := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			ppid, _ := statCPU(b)
+			kids[ppid] = append(kids[ppid], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, kids[p]...)
+		queue = append(queue, kids[p]...)
+	}
+	return out
+}
+
 // Process is a process's share of the burst: CPU over the burst window
 // (100 % is one core) and memory before and after.
 type Process struct {
 	PID         int     `json:"pid"` // 0: the load command itself
 	Name        string  `json:"name"`
+	Children    int     `json:"children"` // descendants whose CPU is included
 	CPUPercent  float64 `json:"cpu_percent"`
 	RSSBeforeMB float64 `json:"rss_before_mib"`
 	RSSAfterMB  float64 `json:"rss_after_mib"`
@@ -191,7 +245,7 @@ type Process struct {
 }
 
 func processReport(pid int, before, after procSample) Process {
-	p := Process{PID: pid, Name: after.name}
+	p := Process{PID: pid, Name: after.name, Children: after.children}
 	if before.err != nil || after.err != nil {
 		p.Error = fmt.Sprint(errors2(before.err, after.err))
 		return p

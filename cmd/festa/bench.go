@@ -46,8 +46,8 @@ new codes hashed cheaply (passhash.Fast) on every run.`)
 	fs.DurationVar(&o.Think, "think", 0, "a student's pause before tapping again or confirming (random, up to this)")
 	fs.IntVar(&o.SignInConcurrency, "signin-concurrency", 32, "sign-ins in flight at once")
 	fs.IntVar(&o.Sources, "sources", 0, "spread students over this many loopback addresses (127.0.0.2…), for per-address limits in front")
-	openIn := 15 * time.Second
-	fs.Func("open-in", "seconds (or a duration) from set-up to the opening; sign-in and viewers must be done by then (default 15)", func(s string) error {
+	openIn := 3 * time.Second
+	fs.Func("open-in", "seconds (or a duration) from the moment everyone is signed in and watching to the opening (default 3)", func(s string) error {
 		d, err := secondsOrDuration(s)
 		openIn = d
 		return err
@@ -63,6 +63,8 @@ new codes hashed cheaply (passhash.Fast) on every run.`)
 		}
 		return nil
 	})
+	fs.StringVar(&o.FloorBin, "floor", "", "a build of ../shared/bench/booking-floor to run after the burst with the same students, tries and seats")
+	fs.StringVar(&o.FloorDB, "floor-db", "", "scratch database for -floor (default: festa_bench_floor, created beside -database-url)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
