@@ -45,12 +45,7 @@ const guard = 20 * time.Second
 // the address nginx saw, not one the client made up; and SIGTERM stops
 // nginx and both instances.
 func TestStackThroughNginx(t *testing.T) {
-	if _, err := deploy.FindNginx(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %v", err)
-		}
-		t.Skipf("skipping the nginx stack test: %v (the test command installs it: task deps)", err)
-	}
+	nginxOrSkip(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "festa")
 	if out, err := exec.Command("go", "build", "-o", bin, "festa/cmd/festa").CombinedOutput(); err != nil {
