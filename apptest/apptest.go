@@ -31,6 +31,7 @@ import (
 	"festa/realtime"
 	"festa/static"
 	"festa/tickets"
+	"festa/traffic"
 )
 
 // App is a running test server.
@@ -45,6 +46,9 @@ type App struct {
 	// poke after a seat change; tests that change seats in SQL poke it too.
 	Live     *realtime.Broker
 	Notifier *realtime.Notifier
+	// PageViews counts the app's page views; tests Flush it rather than
+	// wait for its periodic write.
+	PageViews *traffic.Counter
 	// DatabaseURL is the database's connection string, set by StartEmpty
 	// for tests that run the real `festa` command against it.
 	DatabaseURL string
@@ -143,6 +147,8 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	var wg sync.WaitGroup
 	wg.Go(func() { notifier.Run(background) })
 	wg.Go(func() { listener.Run(background) })
+	pageViews := traffic.NewCounter(store, logger, opts.Now)
+	wg.Go(func() { pageViews.Run(background, traffic.FlushEvery) })
 	h := handlers.New(handlers.Deps{
 		Tickets: ring, Holders: holders,
 		Store: store, Messages: messages, Assets: assets, Registry: reg,
@@ -151,6 +157,7 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 			SignInChecks: opts.SignInChecks, SignInWait: opts.SignInWait},
 		Now:      opts.Now,
 		Notifier: notifier, Live: live,
+		PageViews: pageViews,
 	})
 	srv := httptest.NewServer(h.Echo())
 	t.Cleanup(srv.Close)
@@ -163,7 +170,8 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 		stopBackground()
 		wg.Wait()
 	})
-	return &App{URL: srv.URL, Store: store, Demo: res, Handler: h, Registry: reg, Ring: ring, Live: live, Notifier: notifier}
+	return &App{URL: srv.URL, Store: store, Demo: res, Handler: h, Registry: reg, Ring: ring, Live: live, Notifier: notifier,
+		PageViews: pageViews}
 }
 
 // Client is a cookie-keeping HTTP client that remembers the page's CSRF

@@ -130,6 +130,10 @@ func (h *Handler) login(c echo.Context) error {
 	if err := h.signIn(ctx, map[string]any{sessStudentID: st.ID, sessStudentNo: st.No, sessName: st.Name}); err != nil {
 		return err
 	}
+	// The sign-in is the funnel's second step (admin_traffic.go).
+	if err := h.store.RecordSignIn(ctx, st.ID, signedInFrom(v.Next)); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, v.Next)
 }
 

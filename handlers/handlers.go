@@ -21,6 +21,7 @@ import (
 	"festa/i18n"
 	"festa/realtime"
 	"festa/tickets"
+	"festa/traffic"
 )
 
 // Config holds the settings handlers need.
@@ -69,6 +70,10 @@ type Deps struct {
 	Holders  booking.Holders  // holder tags for the live seat map
 	Live     *realtime.Broker // live seat maps over WebSocket; nil answers /ws/… with 404
 	Now      func() time.Time
+
+	// PageViews counts page views for the traffic view (pageviews.go);
+	// nil counts none. Its owner runs its flushes.
+	PageViews *traffic.Counter
 }
 
 // Assets are the embedded static files: hashed URLs for templates and the
@@ -95,6 +100,8 @@ type Handler struct {
 	holders  booking.Holders
 	live     *realtime.Broker
 	gate     *signInGate
+
+	pageViews *traffic.Counter // nil when nothing counts views
 }
 
 // New builds a Handler.
@@ -135,5 +142,7 @@ func New(d Deps) *Handler {
 		holders:  d.Holders,
 		live:     d.Live,
 		gate:     newSignInGate(d.Config.SignInChecks, d.Config.SignInWait),
+
+		pageViews: d.PageViews,
 	}
 }

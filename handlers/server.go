@@ -69,6 +69,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.Use(h.loadSession)
 	e.Use(h.noStoreSignedIn)
 	e.Use(h.csrf)
+	e.Use(h.countPageViews)
 	h.routes(e)
 	return e
 }

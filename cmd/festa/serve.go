@@ -20,6 +20,7 @@ import (
 	"festa/i18n"
 	"festa/realtime"
 	"festa/static"
+	"festa/traffic"
 )
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -117,6 +118,11 @@ func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, rea
 			}
 		}, log)
 	})
+	// Page views for the traffic view are counted in memory and written
+	// every few seconds; stopping the background (after the server has
+	// drained) writes the last ones.
+	pageViews := traffic.NewCounter(store, log, nil)
+	wg.Go(func() { pageViews.Run(background, traffic.FlushEvery) })
 	defer func() {
 		stopBackground()
 		wg.Wait()
@@ -126,6 +132,7 @@ func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, rea
 		Config:  cfg,
 		Tickets: ring, Holders: holderTags,
 		Notifier: notifier, Live: live,
+		PageViews: pageViews,
 	})
 	addr := e.get("FESTA_ADDR", ":8080")
 	ln, err := net.Listen("tcp", addr)
