@@ -29,7 +29,9 @@ func TestSpikeKeepsInvariants(t *testing.T) {
 		Students: 300, Viewers: 200, Seats: 60,
 		OpenIn:       time.Second,
 		BestFraction: 0.3, Retry: 0.8,
-		Log: t.Logf,
+		// Students come from eight loopback addresses, as through nginx.
+		Sources: 8,
+		Log:     t.Logf,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,10 @@ func TestSpikeKeepsInvariants(t *testing.T) {
 	if n := app.Count(t, `SELECT count(*) FROM performance_seats ps JOIN performances p ON p.id = ps.performance_id
 		WHERE p.slug = $1 AND ps.state = 'sold'`, r.Performance); n != 60 {
 		t.Errorf("%d seats sold in the database, want 60", n)
+	}
+	if n := app.Count(t, `SELECT count(DISTINCT a.ip) FROM audit_log a JOIN performances p ON p.id = a.performance_id
+		WHERE p.slug = $1 AND a.actor_kind = 'student'`, r.Performance); n != 8 {
+		t.Errorf("bookings came from %d addresses, want the 8 sources", n)
 	}
 	// Only the refusals a crowd earns: a seat taken first, the server's
 	// best-available losing its races, sold out, a tap a moment early.
