@@ -51,7 +51,7 @@ func newClient(base string, source net.IP, waiter Waiter, words *refusals) *Clie
 	}
 	tr := &http.Transport{
 		DialContext: d.DialContext, MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1,
-		IdleConnTimeout: 5 * time.Minute, DisableCompression: false,
+		IdleConnTimeout: 5 * time.Minute,
 	}
 	return &Client{base: base, waiter: waiter, words: words, http: &http.Client{
 		Jar: jar, Timeout: 60 * time.Second, Transport: tr,
@@ -174,7 +174,7 @@ func firstSegment(p string) string {
 // performance page, as a student does before the opening.
 func (c *Client) SignIn(ctx context.Context, cred Credential, slug string) (Answer, error) {
 	if a := c.Get(ctx, "/login"); a.Err != nil || a.Status != http.StatusOK {
-		return a, fmt.Errorf("GET /login: %s", kindOf(a, c.words, "", "/login"))
+		return a, fmt.Errorf("GET /login: %s", kindOf(a, c.words, "", ""))
 	}
 	a, detour := c.step(ctx, "/", func() Answer {
 		return c.Post(ctx, "/login", url.Values{"student_no": {cred.No}, "code": {cred.Code}}, false)

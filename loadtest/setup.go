@@ -97,7 +97,7 @@ func (s *Setup) reuse(ctx context.Context, store *db.Store, slug string) error {
 
 func (s *Setup) create(ctx context.Context, store *db.Store, opts SetupOptions) error {
 	if opts.Seats < 1 || opts.Seats > 30*26*27 {
-		return errors.New("loadtest: seats must be 1–18,954")
+		return errors.New("loadtest: seats must be 1–21,060 (rows A–ZZ of 30)")
 	}
 	eventID, err := store.EnsureEvent(ctx, db.Event{Slug: "festa-bench", Name: "festa bench", TimeZone: "Asia/Seoul"})
 	if err != nil {
