@@ -116,7 +116,8 @@ func councilBrowser(t *testing.T, app *apptest.App, opts browsertest.Options, pa
 // with a bar per minute that had views, its title and description, live
 // viewers from the open sockets, and the funnel's figures equal to the
 // audit log's and the page views'; it refreshes by itself; axe finds
-// nothing serious. Screenshots of both.
+// nothing serious; the phone, in English, fits the screen. Screenshots of
+// both.
 func TestTrafficViewInABrowser(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 20})
 	trafficSale(t, app)
@@ -194,7 +195,13 @@ func TestTrafficViewInABrowser(t *testing.T) {
 		t.Errorf("after the refresh the page shows %s views, the database %d", after, n)
 	}
 
-	phone := councilBrowser(t, app, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2}, "/admin/traffic")
+	// The phone in English.
+	phone := councilBrowser(t, app, browsertest.Options{Width: 390, Height: 844, Mobile: true, Scale: 2, Lang: "en-US,en"}, "/admin/traffic")
+	var heading string
+	browsertest.Run(t, phone, chromedp.Text(`#traffic-funnel-heading`, &heading))
+	if heading != "Booking funnel" {
+		t.Errorf("the English funnel's heading: %q", heading)
+	}
 	var overflow bool
 	// Against the phone's own width: a mobile browser widens its layout
 	// viewport (innerWidth) to fit content that overflows.
@@ -203,7 +210,7 @@ func TestTrafficViewInABrowser(t *testing.T) {
 		t.Error("the traffic view is wider than the phone")
 	}
 	a11yCheck(t, phone, "traffic phone")
-	save(t, phone, "admin-traffic-phone.png")
+	save(t, phone, "admin-traffic-phone-en.png")
 }
 
 // A gate account opening the traffic view is refused in words it can
