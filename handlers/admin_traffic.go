@@ -91,10 +91,13 @@ func (h *Handler) trafficView(c echo.Context, q trafficQuery) (components.Traffi
 	if err != nil {
 		return v, err
 	}
+	// The broker also counts gate scanners, projection screens and
+	// question pages under keys of their own; watching is the home page
+	// and the performances' seat maps only.
 	viewers := h.liveViewers()
-	v.Live = components.TrafficLive{Home: viewers[0]}
-	for _, n := range viewers {
-		v.Live.Total += n
+	v.Live = components.TrafficLive{Home: viewers[0], Total: viewers[0]}
+	for _, p := range perfs {
+		v.Live.Total += viewers[p.ID]
 	}
 	minutes, err := h.store.PageViewsPerMinute(ctx, q.perf.ID, first, now)
 	if err != nil {

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"festa/apptest"
 )
@@ -215,5 +218,51 @@ func TestTrafficViewIsTheCouncils(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login?next=") || strings.Contains(body, "traffic-chart") {
 			t.Errorf("%s: %d %q", name, resp.StatusCode, resp.Header.Get("Location"))
 		}
+	}
+}
+
+// Watching now is the home page's and the seat maps' sockets: a gate
+// scanner and a projection screen, which the broker also counts, are not
+// people looking at the sale.
+func TestTrafficWatchersAreSeatMapsAndHome(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	council := gateStaff(t, app, "council")
+	for _, w := range []struct {
+		path string
+		c    *apptest.Client
+	}{{"/ws/p/opening", nil}, {"/ws/p/night", nil}, {"/ws/home", nil}, {"/ws/gate/opening", council}, {"/ws/screen/opening", council}} {
+		opts := &websocket.DialOptions{}
+		if w.c != nil {
+			opts.HTTPClient = w.c.HTTP
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+w.path, opts)
+		cancel()
+		if err != nil {
+			t.Fatalf("dial %s: %v", w.path, err)
+		}
+		conn.SetReadLimit(1 << 20)
+		go func() {
+			for {
+				if _, _, err := conn.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+		t.Cleanup(func() { conn.CloseNow() })
+	}
+	want := `id="traffic-live" data-viewers="3"`
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, body = council.Get("/admin/traffic"); strings.Contains(body, want) {
+			break
+		}
+	}
+	if !strings.Contains(body, want) {
+		i := strings.Index(body, `id="traffic-live"`)
+		t.Errorf("watching now: %.60s, want 3 (two seat maps and the home page)", body[max(i, 0):])
+	}
+	if app.Live.Viewers()[0] != 1 || len(app.Live.Viewers()) < 5 {
+		t.Errorf("the broker counts %v: the test relies on it counting the gate and the screen too", app.Live.Viewers())
 	}
 }
