@@ -393,7 +393,7 @@ func TestEmptyStartHostileRosterFiles(t *testing.T) {
 		{"wrong columns", file("columns.csv", []byte("id,fullname\n30101,김하늘\n")), "auto", `[data-roster-refused]`, "", "student_no와 name"},
 		{"duplicate numbers", file("dup.csv", []byte("student_no,name\n30101,가온\n30102,나래\n30101,다솜\n")), "auto", "", "4", "2번째 줄과 학번이 같아요"},
 		{"invalid encoding", file("bytes.csv", append([]byte("student_no,name\n30101,"), 0xff, 0xfe, '\n')), "utf-8", "", "2", "인코딩을 확인해 주세요"},
-		{"10 MB", file("big.csv", big), "auto", `[role="alert"]`, "", "너무 커요"},
+		{"10 MB", file("big.csv", big), "auto", `[data-roster-refused]`, "", "파일이 2MB보다 커서 읽지 않았어요"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before, names := app.Fingerprint(t), students()

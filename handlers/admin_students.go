@@ -42,9 +42,10 @@ import (
 // rosterUploadPath is the one path whose body may exceed maxBody.
 const rosterUploadPath = "/admin/students/import"
 
-// maxUpload caps a roster post: the 2 MB file, base64 on the way back
-// (4/3 of it) and the form around it.
-const maxUpload = "3M"
+// maxUpload caps a roster post, in bytes: the 2 MB file, base64 on the
+// way back (4/3 of it) and the form around it. A larger one is refused by
+// refuseLargeRoster (roster_limit.go).
+const maxUpload = 3 << 20
 
 func (h *Handler) showStudents(c echo.Context) error {
 	return h.renderStudents(c, "", "")
@@ -70,6 +71,9 @@ func (h *Handler) renderStudents(c echo.Context, notice, refusal string) error {
 
 // importRoster previews a roster file, or applies it (see above).
 func (h *Handler) importRoster(c echo.Context) error {
+	if big, ok := c.Get(oversizedRosterKey).(oversizedRoster); ok {
+		return h.renderPreview(c, components.RosterPreviewView{FileName: big.fileName, Refusal: tr(c, "roster.refused.too_large")})
+	}
 	raw, name, err := rosterUpload(c)
 	if err != nil {
 		return h.renderPreview(c, components.RosterPreviewView{Refusal: tr(c, "roster.refused.no_file")})

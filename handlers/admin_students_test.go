@@ -154,7 +154,7 @@ func TestHostileRosterFilesChangeNothing(t *testing.T) {
 		{"bad numbers and names", []byte("student_no,name,grade,class\n3010,가,3,1\n30101,,3,1\n30102,나,2,1\n"), "", 422, []string{"2", "3", "4"}, "이름이 비어 있어요"},
 		{"invalid encoding", append([]byte("student_no,name\n30101,"), 0xff, 0xfe, '\n'), "utf-8", 422, []string{"2"}, "인코딩"},
 		{"cp949 as utf-8", cp949Bytes(t, "학번,이름\n30101,김하늘\n"), "utf-8", 422, nil, "student_no"},
-		{"10 MB", big, "", http.StatusRequestEntityTooLarge, nil, ""},
+		{"10 MB", big, "", 422, nil, "2MB보다 커서"},
 		{"just over 2 MB", append([]byte("student_no,name\n"), bytes.Repeat([]byte("30101,김하늘\n"), roster.MaxBytes/16+1)...), "", 422, nil, "2MB"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -320,5 +320,35 @@ func TestRosterReasonsAreTranslated(t *testing.T) {
 				t.Errorf("%s: no message for %s", lang, r)
 			}
 		}
+	}
+}
+
+// A file with bad lines says first that nothing will be written, then
+// names the lines, and only then counts what its good lines would do,
+// under a heading that says so.
+func TestRosterPreviewErrorsFirst(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3})
+	council := gateStaff(t, app, "council")
+	council.Get("/admin/students")
+	file := []byte("student_no,name\n40101,가온\n40102,나래\n40101,다솜\n")
+	status, body := rosterPost(t, app, council, "/admin/students/import", nil, file, true)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", status)
+	}
+	blocked := strings.Index(body, "data-roster-blocked>잘못된 줄이 있으면 아무것도 바꾸지 않아요")
+	bad := strings.Index(body, `data-bad-line="4"`)
+	heading := strings.Index(body, "올바른 줄만 적용한다면")
+	counts := strings.Index(body, `id="roster-counts"`)
+	if blocked < 0 || bad < 0 || heading < 0 || counts < 0 || !(blocked < bad && bad < heading && heading < counts) {
+		t.Errorf("order: blocked %d, bad line %d, heading %d, counts %d\n%.3000s", blocked, bad, heading, counts, body)
+	}
+	if strings.Contains(body, `id="roster-apply"`) {
+		t.Error("a file with bad lines offers to apply")
+	}
+
+	// A good file: counts, no warning.
+	_, body = rosterPost(t, app, council, "/admin/students/import", nil, []byte("student_no,name\n40101,가온\n"), true)
+	if strings.Contains(body, "data-roster-blocked") || strings.Contains(body, "올바른 줄만 적용한다면") || !strings.Contains(body, `id="roster-apply"`) {
+		t.Errorf("a good file's preview\n%.2000s", body)
 	}
 }

@@ -59,14 +59,18 @@ func (h *Handler) Echo() *echo.Echo {
 			return strings.HasPrefix(p, "/ws/") || p == "/metrics" || strings.HasPrefix(p, "/static/")
 		},
 	}))
-	// A roster upload (admin_students.go) is the one body allowed past
-	// maxBody, up to maxUpload.
-	isUpload := func(c echo.Context) bool { return c.Request().URL.Path == rosterUploadPath }
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: isUpload}))
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxUpload,
-		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(h.localize)
 	e.Use(h.loadSession)
+	// The body limits come after the session (which reads no body), so the
+	// page refusing a body still shows who is signed in.
+	// A roster upload (admin_students.go) is the one body allowed past
+	// maxBody, up to maxUpload; a larger one gets the roster page's own
+	// refusal (roster_limit.go).
+	isUpload := func(c echo.Context) bool { return c.Request().URL.Path == rosterUploadPath }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: isUpload}))
+	e.Use(h.refuseLargeRoster)
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(maxUpload),
+		Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(h.noStoreSignedIn)
 	e.Use(h.csrf)
 	e.Use(h.countPageViews)
