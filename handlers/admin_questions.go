@@ -120,7 +120,7 @@ func (h *Handler) answerQuestion(c echo.Context) error {
 	case n == 0:
 		return refuse(http.StatusUnprocessableEntity, tr(c, "questions.err_answer_empty"))
 	case n > db.MaxAnswerChars:
-		return refuse(http.StatusUnprocessableEntity, tr(c, "questions.err_answer_long", "max", db.MaxAnswerChars, "count", n))
+		return refuse(http.StatusUnprocessableEntity, tr(c, "questions.err_answer_long", "max", db.MaxAnswerChars, "length", n))
 	}
 	_, err = h.store.AnswerQuestion(ctx, id, answer, h.consoleActor(c))
 	switch {

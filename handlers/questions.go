@@ -76,6 +76,7 @@ func (h *Handler) questionsView(c echo.Context) (components.QuestionsView, error
 		CSRF: csrfToken(c), Lang: localizer(c).Lang(), Questions: views, Choices: choices,
 		MaxChars: db.MaxQuestionChars, MaxWaiting: db.MaxWaitingQuestions,
 		WaitingCount: realtime.WaitingQuestions(list),
+		LiveURL:      components.QuestionsSocket + "?v=" + strconv.FormatInt(realtime.QuestionsVersion(list), 10),
 	}, nil
 }
 
@@ -125,7 +126,7 @@ func (h *Handler) askQuestion(c echo.Context) error {
 	case n == 0:
 		refusal = fail(http.StatusUnprocessableEntity, "questions.err_empty")
 	case n > db.MaxQuestionChars:
-		refusal = fail(http.StatusUnprocessableEntity, "questions.err_too_long", "max", db.MaxQuestionChars, "count", n)
+		refusal = fail(http.StatusUnprocessableEntity, "questions.err_too_long", "max", db.MaxQuestionChars, "length", n)
 	case perfErr != nil || perf < 0:
 		refusal = fail(http.StatusUnprocessableEntity, "questions.err_performance")
 	}
@@ -192,7 +193,8 @@ func (h *Handler) showQuestion(c echo.Context) error {
 }
 
 // watchMyQuestions opens a student's questions socket: the notice of
-// unread answers and their list, live. Sockets skip the session
+// unread answers and their list, live; ?v= is the version of the list the
+// page shows (components.QuestionsView.LiveURL). Sockets skip the session
 // middleware (session.go), so the session is read here from its cookie;
 // anyone not signed in as a student is refused before the upgrade.
 func (h *Handler) watchMyQuestions(c echo.Context) error {
@@ -211,6 +213,10 @@ func (h *Handler) watchMyQuestions(c echo.Context) error {
 	if id == 0 {
 		return fail(http.StatusForbidden, "auth.required")
 	}
-	h.live.ServeMyQuestions(c.Response(), c.Request(), id, localizer(c).Lang())
+	var from *realtime.Position
+	if v, err := strconv.ParseInt(c.QueryParam("v"), 10, 64); err == nil {
+		from = &realtime.Position{Version: v}
+	}
+	h.live.ServeMyQuestions(c.Response(), c.Request(), id, localizer(c).Lang(), from)
 	return nil
 }

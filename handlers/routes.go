@@ -53,6 +53,14 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/screen/:performance", h.showScreen, h.requireScreenViewer)
 	e.GET("/ws/screen/:performance", h.watchScreen, h.requireScreenViewer)
 
+	// The questions inbox (questions.go, admin_questions.go): students ask,
+	// the council answers, both live.
+	e.GET("/questions", h.showQuestions, h.requireStudent)
+	e.POST("/questions", h.askQuestion, h.requireStudent)
+	e.GET("/questions/:id", h.showQuestion, h.requireStudent)
+	e.GET("/ws/questions", h.watchMyQuestions)
+	e.GET("/ws/admin/questions", h.watchInbox, h.requireStaffSocket("council"))
+
 	// The council console (admin*.go): council accounts only. The group's
 	// middleware also guards paths under /admin that match no route, so
 	// they answer 404 only to the council.
@@ -113,4 +121,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/students/import", h.importRoster)
 	admin.POST("/students/codes", h.issueCodes)
 	admin.POST("/students/reissue", h.reissueCode)
+
+	// Students' questions and the canned answers (admin_questions.go).
+	admin.GET("/questions", h.showInbox)
+	admin.GET("/questions/:id", h.showInboxQuestion)
+	admin.POST("/questions/:id/answer", h.answerQuestion)
+	admin.GET("/questions/canned", h.fillCannedAnswer)
+	admin.POST("/questions/canned", h.addCannedAnswer)
+	admin.POST("/questions/canned/:id/delete", h.deleteCannedAnswer)
 }

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,8 +40,12 @@ func isQuestionKey(key int64) bool { return key <= questionKeyBase }
 // ServeMyQuestions is ServePerformance for a student's questions: the
 // notice of unread answers and the list of their questions. The caller has
 // checked who the student is.
-func (b *Broker) ServeMyQuestions(w http.ResponseWriter, r *http.Request, studentID int64, lang string) {
-	b.serve(w, r, studentQuestionsKey(studentID), lang, nil)
+//
+// from is where the page stands (its list's QuestionsVersion), nil when
+// the page does not say: a page showing the current list is sent nothing
+// first.
+func (b *Broker) ServeMyQuestions(w http.ResponseWriter, r *http.Request, studentID int64, lang string, from *Position) {
+	b.serve(w, r, studentQuestionsKey(studentID), lang, from)
 }
 
 // ServeInbox is ServePerformance for the council's inbox: the count of
@@ -83,21 +88,32 @@ func newQuestionsFeed(store *db.Store, key int64) feed {
 }
 
 // questionsSignature says what a list shows: each question and whether it
-// is answered and read. A refresh sends nothing when it is unchanged.
+// is answered. A refresh sends nothing when it is unchanged. Whether the
+// student has read an answer is left out: reading changes no list, and
+// /questions marks answers read without a NOTIFY, so including it would
+// redraw a page just loaded at the next catch-up (and lose its "new"
+// marks).
 func questionsSignature(qs []db.Question) string {
 	var b strings.Builder
 	for _, q := range qs {
 		b.WriteString(strconv.FormatInt(q.ID, 10))
-		switch {
-		case q.Read:
-			b.WriteString("r,")
-		case q.Answered():
+		if q.Answered() {
 			b.WriteString("a,")
-		default:
+		} else {
 			b.WriteString("w,")
 		}
 	}
 	return b.String()
+}
+
+// QuestionsVersion names a student's list as a page drew it, for its
+// socket URL (?v=): a socket whose page already shows the current list
+// gets nothing first, so the page keeps its "new" marks; any other gets
+// the whole list.
+func QuestionsVersion(qs []db.Question) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(questionsSignature(qs)))
+	return int64(h.Sum64() >> 1)
 }
 
 // myQuestionsFeed is a student's questions.
@@ -106,6 +122,7 @@ type myQuestionsFeed struct {
 	student int64
 	list    []db.Question
 	sig     string
+	version int64 // QuestionsVersion(list)
 }
 
 func (f *myQuestionsFeed) load(ctx context.Context) error {
@@ -113,7 +130,7 @@ func (f *myQuestionsFeed) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.list, f.sig = list, questionsSignature(list)
+	f.list, f.sig, f.version = list, questionsSignature(list), QuestionsVersion(list)
 	return nil
 }
 
@@ -123,21 +140,33 @@ func (f *myQuestionsFeed) refresh(ctx context.Context) (*delta, error) {
 		return nil, err
 	}
 	if sig := questionsSignature(list); sig != f.sig {
-		f.list, f.sig = list, sig
+		f.list, f.sig, f.version = list, sig, QuestionsVersion(list)
 		return &delta{render: f.full}, nil
 	}
+	f.list = list // the read marks, for the next full state
 	return nil, nil
 }
 
-func (f *myQuestionsFeed) expire(time.Time) *delta         { return nil }
-func (f *myQuestionsFeed) nextExpiry() time.Time           { return time.Time{} }
-func (f *myQuestionsFeed) catchUp(Position) (*delta, bool) { return nil, true }
+func (f *myQuestionsFeed) expire(time.Time) *delta { return nil }
+func (f *myQuestionsFeed) nextExpiry() time.Time   { return time.Time{} }
+
+// catchUp sends nothing to a page that shows the current list (see
+// QuestionsVersion), the whole state to any other.
+func (f *myQuestionsFeed) catchUp(pos Position) (*delta, bool) {
+	return nil, pos.Version != f.version
+}
+
+// full draws the notice and the list; an answer the student has not
+// read yet is marked new, as /questions marks it.
 func (f *myQuestionsFeed) full(ctx context.Context, b *builder) error {
-	lang := langOf(ctx)
 	if err := b.add(ctx, "question-notice", components.QuestionNotice(UnreadAnswers(f.list), true)); err != nil {
 		return err
 	}
-	return b.add(ctx, "my-questions", components.MyQuestions(QuestionViews(f.list), lang, true))
+	views := QuestionViews(f.list)
+	for i, q := range f.list {
+		views[i].New = q.Answered() && !q.Read
+	}
+	return b.add(ctx, "my-questions", components.MyQuestions(views, langOf(ctx), true))
 }
 
 // inboxFeed is the council's inbox.
