@@ -80,6 +80,10 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/audit", h.showAudit)
 	admin.GET("/audit.csv", h.exportAudit)
 
+	// The traffic view: live viewers, page views, the funnel
+	// (admin_traffic.go).
+	admin.GET("/traffic", h.showTraffic)
+
 	// Display keys of the projection screen (admin_keys.go).
 	admin.GET("/screens", h.showScreens)
 	admin.GET("/p/:performance/screen-keys", h.showScreenKeys)
