@@ -100,8 +100,9 @@ func (h *Handler) renewSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // sessionLoaded marks requests that carry a session. Error pages can be
-// rendered for requests that never got one (a live socket's 404, a body
-// refused before the session loaded); those are shown signed out.
+// rendered for requests that never got one (a live socket's 404, a static
+// file's); those are shown signed out. Body limits run after the session
+// (server.go), so a refused body is not among them.
 const sessionLoaded = "festa_session_loaded"
 
 // signedInStudent is the student of this session.
