@@ -32,6 +32,9 @@ type Page struct {
 	// answer to a question: the page opens the questions socket, so the
 	// answer's arrival shows wherever they are (QuestionNoticeLive).
 	QuestionsLive bool
+	// QuestionsWaiting counts the questions nobody has answered yet, for
+	// the console's navigation; only council pages read it.
+	QuestionsWaiting int
 }
 
 // Viewer is the signed-in person, as the header shows them.

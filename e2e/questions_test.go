@@ -125,6 +125,17 @@ func TestQuestionInboxInTwoBrowsers(t *testing.T) {
 	secondID := firstID + 1
 	until(t, council, "the second question's panel", `document.querySelector('#answer-question[data-question="`+strconv.Itoa(secondID)+`"]') ||
 		void document.querySelector('#inbox-list a[data-question="`+strconv.Itoa(secondID)+`"]').click()`)
+	// The panel's address was pushed: a reload draws the same page in
+	// full, the navigation counting the waiting questions.
+	var badge string
+	browsertest.Run(t, council,
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#answer-question[data-question="`+strconv.Itoa(secondID)+`"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-questions-waiting]`, "data-questions-waiting", &badge, nil, chromedp.ByQuery),
+	)
+	if badge != "2" {
+		t.Errorf("the navigation counts %q waiting, want 2", badge)
+	}
 	save(t, council, "admin-questions.png")
 	a11yCheck(t, council, "/admin/questions")
 

@@ -217,3 +217,20 @@ func (h *Handler) watchInbox(c echo.Context) error {
 	h.live.ServeInbox(c.Response(), c.Request(), localizer(c).Lang())
 	return nil
 }
+
+// questionsWaiting counts the unanswered questions for the console's
+// navigation: council pages only (one count on a partial index). The
+// badge is a convenience, so a failed count shows none rather than
+// failing the page.
+func (h *Handler) questionsWaiting(c echo.Context) int {
+	s, ok := h.staff(c)
+	if !ok || s.Role != "council" {
+		return 0
+	}
+	n, err := h.store.WaitingQuestions(c.Request().Context())
+	if err != nil {
+		h.log.WarnContext(c.Request().Context(), "count waiting questions", "error", err)
+		return 0
+	}
+	return n
+}

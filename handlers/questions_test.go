@@ -70,11 +70,19 @@ func TestQuestionAskAndAnswer(t *testing.T) {
 		t.Fatalf("htmx ask: %d\n%s", status, frag)
 	}
 	id := myQuestionRE.FindStringSubmatch(page)[1]
+	// Waiting for an answer, every page of the student's opens the
+	// questions socket for the notice.
+	if _, home := student.Get("/"); !strings.Contains(home, `data-questions-live`) {
+		t.Error("the home page of a student waiting for an answer has no live notice")
+	}
 
 	council := gateStaff(t, app, "council")
 	_, inbox := council.Get("/admin/questions")
 	if !strings.Contains(inbox, "환불은 언제까지 되나요?") || !strings.Contains(inbox, `data-waiting="2"`) || !strings.Contains(inbox, `href="/admin/questions"`) {
 		t.Fatalf("the inbox lacks the question or its count:\n%s", inbox)
+	}
+	if _, overview := council.Get("/admin"); !strings.Contains(overview, `data-questions-waiting="2"`) {
+		t.Error("the console's navigation does not count the waiting questions")
 	}
 	_, panel := council.Get("/admin/questions/" + id)
 	if !strings.Contains(panel, `id="answer-form"`) || !strings.Contains(panel, "환불·취소") {
@@ -152,6 +160,9 @@ func TestQuestionRefusals(t *testing.T) {
 	}
 	if status, _ := bob.Get("/questions/nope"); status != http.StatusNotFound {
 		t.Errorf("a malformed id: %d", status)
+	}
+	if _, home := bob.Get("/"); strings.Contains(home, `data-questions-live`) {
+		t.Error("a student with no question opens the questions socket")
 	}
 	if _, page := bob.Get("/questions"); strings.Contains(page, "첫 질문") {
 		t.Error("bob's list shows alice's question")

@@ -35,7 +35,8 @@ func (h *Handler) page(c echo.Context, title string) components.Page {
 		Student:   h.viewer(c),
 		Staff:     h.staffViewer(c),
 
-		QuestionsLive: h.questionsLive(c),
+		QuestionsLive:    h.questionsLive(c),
+		QuestionsWaiting: h.questionsWaiting(c),
 	}
 }
 

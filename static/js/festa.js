@@ -536,8 +536,13 @@
     var text = el.querySelector("[data-live-text]");
     if (text) text.textContent = state === "open" ? el.dataset.labelOpen : el.dataset.labelClosed;
   }
-  document.addEventListener("htmx:wsOpen", function () { live("open"); });
-  document.addEventListener("htmx:wsClose", function () { live("closed"); });
+  // A student waiting for an answer also holds the questions socket
+  // ([data-questions-live]); it says nothing about the page's live view.
+  function pageSocket(e) {
+    return !(e.target && e.target.closest && e.target.closest("[data-questions-live]"));
+  }
+  document.addEventListener("htmx:wsOpen", function (e) { if (pageSocket(e)) live("open"); });
+  document.addEventListener("htmx:wsClose", function (e) { if (pageSocket(e)) live("closed"); });
 
   // The list picker: the seat list holds the chosen row's free seats, read
   // from the live map (the server's list, every free seat by row, is the
