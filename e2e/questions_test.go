@@ -118,6 +118,11 @@ func TestQuestionInboxInTwoBrowsers(t *testing.T) {
 	if !notReloaded || !strings.Contains(answer, "늦지 않게 와 주세요!") || !strings.Contains(notice, "답변이 도착했어요") {
 		t.Fatalf("the student's page: reloaded %v, answer %q, notice %q", !notReloaded, answer, notice)
 	}
+	var sideways bool
+	browsertest.Run(t, student, chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &sideways))
+	if sideways {
+		t.Error("/questions scrolls sideways on a phone")
+	}
 	save(t, student, "questions-student-phone.png")
 	a11yCheck(t, student, "/questions")
 

@@ -96,6 +96,9 @@ func TestQuestionAskAndAnswer(t *testing.T) {
 	if n := app.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'question_answer' AND actor_id = (SELECT id FROM staff WHERE username = 'council')`); n != 1 {
 		t.Fatalf("%d audit rows for the answer", n)
 	}
+	if _, audit := council.Get("/admin/audit"); !strings.Contains(audit, "문의 답변") {
+		t.Error("the audit viewer does not name the answer in words")
+	}
 
 	_, page = student.Get("/questions")
 	if !strings.Contains(page, "&lt;b&gt;공연 전&lt;/b&gt;까지") || strings.Contains(page, "<b>공연 전") {
