@@ -199,3 +199,28 @@ func until(t *testing.T, ctx context.Context, what, js string) {
 	}
 	t.Fatalf("waited 10 s for %s", what)
 }
+
+// The header's questions link fits a small phone's header (360 px) in
+// both languages, next to the tickets, sign-out and language links.
+func TestQuestionsLinkFitsASmallPhone(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	for _, lang := range []string{"ko-KR,ko", "en-US,en"} {
+		ctx := browsertest.New(t, browsertest.Options{Width: 360, Height: 740, Mobile: true, Scale: 2, Lang: lang})
+		signIn(t, ctx, app, app.Demo.Students[0], "/")
+		var sideways bool
+		var link string
+		browsertest.Run(t, ctx,
+			chromedp.WaitVisible(`a[data-ask]`, chromedp.ByQuery),
+			chromedp.Text(`a[data-ask]`, &link, chromedp.ByQuery),
+			// Every header control lies wholly on screen.
+			chromedp.Evaluate(`document.documentElement.scrollWidth > innerWidth ||
+				Array.from(document.querySelectorAll("header a, header button")).some(function (e) {
+					var r = e.getBoundingClientRect();
+					return r.left < 0 || r.right > innerWidth;
+				})`, &sideways),
+		)
+		if sideways || link == "" {
+			t.Errorf("%s: the header's questions link %q; a header control off screen: %v", lang, link, sideways)
+		}
+	}
+}
