@@ -32,9 +32,13 @@ func (h *Handler) inboxView(c echo.Context, selected int64) (components.InboxVie
 	if err != nil {
 		return components.InboxView{}, err
 	}
+	waiting, err := h.store.WaitingQuestions(ctx)
+	if err != nil {
+		return components.InboxView{}, err
+	}
 	v := components.InboxView{
 		CSRF: csrfToken(c), Lang: localizer(c).Lang(), Questions: realtime.QuestionViews(list),
-		Waiting: realtime.WaitingQuestions(list), MaxAnswer: db.MaxAnswerChars, MaxTitle: db.MaxCannedTitle,
+		Waiting: waiting, MaxAnswer: db.MaxAnswerChars, MaxTitle: db.MaxCannedTitle,
 	}
 	for _, ca := range canned {
 		v.Canned = append(v.Canned, components.CannedView{ID: ca.ID, Title: ca.Title, Body: ca.Body})

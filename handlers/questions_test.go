@@ -359,3 +359,26 @@ func TestQuestionRoundTripOverWebSocket(t *testing.T) {
 		t.Errorf("the inbox after the answer: %s", got)
 	}
 }
+
+// The inbox lists the newest hundred questions but counts every waiting
+// one, on the page and over its socket.
+func TestInboxCountsBeyondItsList(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 1})
+	app.Exec(t, `INSERT INTO questions (student_id, body) SELECT (SELECT min(id) FROM students), '질문 ' || n FROM generate_series(1, 105) AS n`)
+	council := gateStaff(t, app, "council")
+	_, page := council.Get("/admin/questions")
+	if !strings.Contains(page, `data-waiting="105"`) || strings.Count(page, `<a class="card block`) != 100 {
+		t.Errorf("the inbox: %d listed, count %v", strings.Count(page, `<a class="card block`), strings.Contains(page, `data-waiting="105"`))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/admin/questions", &websocket.DialOptions{HTTPClient: council.HTTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(1 << 20)
+	if _, msg, err := conn.Read(ctx); err != nil || !strings.Contains(string(msg), `data-waiting="105"`) {
+		t.Errorf("the socket's count: %v %.200s", err, msg)
+	}
+}

@@ -169,39 +169,47 @@ func (f *myQuestionsFeed) full(ctx context.Context, b *builder) error {
 	return b.add(ctx, "my-questions", components.MyQuestions(views, langOf(ctx), true))
 }
 
-// inboxFeed is the council's inbox.
+// inboxFeed is the council's inbox: the listed questions (the newest
+// hundred, db.InboxQuestions) and how many wait in all.
 type inboxFeed struct {
-	store *db.Store
-	list  []db.Question
-	sig   string
+	store   *db.Store
+	list    []db.Question
+	waiting int
+	sig     string
 }
 
-func (f *inboxFeed) load(ctx context.Context) error {
-	list, err := f.store.InboxQuestions(ctx)
-	if err != nil {
-		return err
+func (f *inboxFeed) read(ctx context.Context) (list []db.Question, waiting int, sig string, err error) {
+	if list, err = f.store.InboxQuestions(ctx); err != nil {
+		return nil, 0, "", err
 	}
-	f.list, f.sig = list, questionsSignature(list)
-	return nil
+	if waiting, err = f.store.WaitingQuestions(ctx); err != nil {
+		return nil, 0, "", err
+	}
+	return list, waiting, strconv.Itoa(waiting) + ":" + questionsSignature(list), nil
+}
+
+func (f *inboxFeed) load(ctx context.Context) (err error) {
+	f.list, f.waiting, f.sig, err = f.read(ctx)
+	return err
 }
 
 func (f *inboxFeed) refresh(ctx context.Context) (*delta, error) {
-	list, err := f.store.InboxQuestions(ctx)
+	list, waiting, sig, err := f.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if sig := questionsSignature(list); sig != f.sig {
-		f.list, f.sig = list, sig
-		return &delta{render: f.full}, nil
+	if sig == f.sig {
+		return nil, nil
 	}
-	return nil, nil
+	f.list, f.waiting, f.sig = list, waiting, sig
+	return &delta{render: f.full}, nil
 }
 
 func (f *inboxFeed) expire(time.Time) *delta         { return nil }
 func (f *inboxFeed) nextExpiry() time.Time           { return time.Time{} }
 func (f *inboxFeed) catchUp(Position) (*delta, bool) { return nil, true }
 func (f *inboxFeed) full(ctx context.Context, b *builder) error {
-	if err := b.add(ctx, "inbox-count", components.InboxCount(WaitingQuestions(f.list), true)); err != nil {
+	if err := b.add(ctx, "inbox-count", components.InboxCount(f.waiting, true)); err != nil {
 		return err
 	}
 	return b.add(ctx, "inbox-list", components.InboxList(QuestionViews(f.list), langOf(ctx), true))
