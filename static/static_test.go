@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,7 +118,11 @@ func TestGzip(t *testing.T) {
 	if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
 		t.Errorf("Vary = %q", res.Header.Get("Vary"))
 	}
-	zr, err := gzip.NewReader(res.Body)
+	gz := readAll(t, res.Body)
+	if got := res.Header.Get("Content-Length"); got != strconv.Itoa(len(gz)) {
+		t.Errorf("Content-Length = %q for a gzip body of %d bytes", got, len(gz))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		t.Fatal(err)
 	}
