@@ -325,3 +325,14 @@ func (s *Store) InboxQuestion(ctx context.Context, id int64) (Question, error) {
 	}
 	return q, nil
 }
+
+// StudentWaitingQuestions counts the student's unanswered questions, for
+// the live notice of a device that signs in (handlers/questions.go).
+func (s *Store) StudentWaitingQuestions(ctx context.Context, studentID int64) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM questions WHERE student_id = $1 AND answered_at IS NULL`, studentID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: student's waiting questions: %w", err)
+	}
+	return n, nil
+}

@@ -127,7 +127,12 @@ func (h *Handler) login(c echo.Context) error {
 		v.Message = tr(c, "auth.err_disabled")
 		return h.renderLogin(c, http.StatusForbidden, v)
 	}
-	if err := h.signIn(ctx, map[string]any{sessStudentID: st.ID, sessStudentNo: st.No, sessName: st.Name}); err != nil {
+	waiting, err := h.store.StudentWaitingQuestions(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	if err := h.signIn(ctx, map[string]any{sessStudentID: st.ID, sessStudentNo: st.No, sessName: st.Name,
+		sessQuestionsLive: waiting > 0}); err != nil {
 		return err
 	}
 	// The sign-in is the funnel's second step (admin_traffic.go).
@@ -395,7 +400,7 @@ func (h *Handler) signIn(ctx context.Context, values map[string]any) error {
 	// A session is a student's or a staff member's, never both: signing in
 	// as one ends the other, so a gate phone handed to a student (or the
 	// reverse) never carries two identities.
-	for _, k := range []string{sessStudentID, sessStudentNo, sessName, sessStaffID, sessStaffUser, sessStaffRole, sessStaffSince} {
+	for _, k := range []string{sessStudentID, sessStudentNo, sessName, sessStaffID, sessStaffUser, sessStaffRole, sessStaffSince, sessQuestionsLive} {
 		h.sessions.Remove(ctx, k)
 	}
 	for k, v := range values {

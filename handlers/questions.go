@@ -25,8 +25,9 @@ import (
 // sessQuestionsLive marks a session whose student waits for an answer:
 // while it is set every page opens the questions socket, so "an answer
 // has arrived" shows wherever the student is (components.QuestionNoticeLive).
-// Asking sets it; /questions clears it once nothing is waiting. Other
-// students' pages open no extra socket.
+// Asking sets it, and so does signing in with a question waiting (asked
+// on another device); /questions clears it once nothing is waiting.
+// Other students' pages open no extra socket.
 const sessQuestionsLive = "questions_live"
 
 // questionsLive reports whether the request's student waits for an answer.

@@ -75,6 +75,12 @@ func TestQuestionAskAndAnswer(t *testing.T) {
 	if _, home := student.Get("/"); !strings.Contains(home, `data-questions-live`) {
 		t.Error("the home page of a student waiting for an answer has no live notice")
 	}
+	// So does another device of theirs, from its sign-in.
+	phone := app.NewClient(t)
+	phone.SignIn(app.Demo.Students[0].No)
+	if _, home := phone.Get("/"); !strings.Contains(home, `data-questions-live`) {
+		t.Error("a device signing in while a question waits has no live notice")
+	}
 
 	council := gateStaff(t, app, "council")
 	_, inbox := council.Get("/admin/questions")
