@@ -70,26 +70,20 @@ func runStack(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	port := listenAddr[strings.LastIndex(listenAddr, ":")+1:]
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return fmt.Errorf("stack: --listen: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1" // listening everywhere: check it on loopback
+	}
 	baseURL := e.get("FESTA_BASE_URL", "http://localhost:"+port)
 	var out sync.Mutex // the children's lines on the shared stdout and stderr
 	var procs []*child
 	defer func() { stopChildren(e, procs) }()
-	for i, addr := range addrs {
-		name := fmt.Sprintf("festa-%c", 'a'+i)
-		cmd := exec.Command(self, "serve", "--no-migrate")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "FESTA_ADDR="+addr,
-			"FESTA_TRUSTED_PROXIES="+stackProxies, "FESTA_BASE_URL="+baseURL)
-		p, err := startChild(e, &out, name, cmd, syscall.SIGTERM)
-		if err != nil {
-			return err
-		}
-		procs = append(procs, p)
-	}
-	for i, addr := range addrs {
-		if err := waitHealthy(ctx, procs[i], "http://"+addr+"/healthz"); err != nil {
-			return err
-		}
+	procs, err = startInstances(ctx, e, &out, self, addrs, url, baseURL)
+	if err != nil {
+		return err
 	}
 	// nginx goes first on the way down (see stopChildren): SIGQUIT lets it
 	// finish the requests it has, then the instances drain.
@@ -98,7 +92,7 @@ func runStack(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	procs = append([]*child{p}, procs...)
-	if err := waitHealthy(ctx, p, "http://127.0.0.1:"+port+"/healthz"); err != nil {
+	if err := waitHealthy(ctx, p, "http://"+net.JoinHostPort(host, port)+"/healthz"); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nfesta stack is running: nginx on %s in front of %s\n  home        %s/\n  seat map    %s/p/opening\n  staff       %s/staff/login\n  demo codes  %s\n  nginx       %s (access log in logs/)\nPress Ctrl-C to stop.\n\n",
@@ -116,6 +110,31 @@ func runStack(ctx context.Context, e env, args []string) error {
 	case p := <-exited:
 		return fmt.Errorf("stack: %s stopped by itself: %v", p.name, p.err)
 	}
+}
+
+// startInstances starts one `festa serve` (the running binary, self) per
+// address on the database url, trusting X-Forwarded-For from nginx only,
+// and waits until each answers /healthz. It returns those it started, even
+// on error, so the caller stops them.
+func startInstances(ctx context.Context, e env, out *sync.Mutex, self string, addrs []string, url, baseURL string) ([]*child, error) {
+	var procs []*child
+	for i, addr := range addrs {
+		name := fmt.Sprintf("festa-%c", 'a'+i)
+		cmd := exec.Command(self, "serve", "--no-migrate")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "FESTA_ADDR="+addr,
+			"FESTA_TRUSTED_PROXIES="+stackProxies, "FESTA_BASE_URL="+baseURL)
+		p, err := startChild(e, out, name, cmd, syscall.SIGTERM)
+		if err != nil {
+			return procs, err
+		}
+		procs = append(procs, p)
+	}
+	for i, addr := range addrs {
+		if err := waitHealthy(ctx, procs[i], "http://"+addr+"/healthz"); err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
 }
 
 // prepareStackDatabase migrates the database and loads the demo festival
