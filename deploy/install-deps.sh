@@ -91,7 +91,15 @@ command -v apt-get >/dev/null || { echo "festa needs ${missing[*]} and this mach
 export DEBIAN_FRONTEND=noninteractive
 lock=(-o DPkg::Lock::Timeout=600)
 echo "installing ${missing[*]}…"
-apt-get "${lock[@]}" update -q
+# DPkg::Lock::Timeout waits for another install; update's own lock does
+# not wait, so retry it for up to five minutes.
+tries=0
+until apt-get "${lock[@]}" update -q; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 60 ] || exit 1
+  echo "apt-get update failed (another apt running?); retrying in 5 s" >&2
+  sleep 5
+done
 for pkg in ${optional[@]+"${optional[@]}"}; do
   # Only what this Debian release has (the brotli module is not everywhere).
   if apt-cache show "$pkg" >/dev/null 2>&1; then
