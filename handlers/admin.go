@@ -23,6 +23,13 @@ func (h *Handler) showAdmin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The first steps' checklist (admin_start.templ) is read with the
+	// page, not on every refresh of the counts.
+	steps, err := h.store.FirstSteps(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v.FirstSteps = components.FirstStepsView(steps)
 	return h.render(c, http.StatusOK, components.AdminOverviewPage(h.page(c, tr(c, "admin.nav.title")), v))
 }
 
@@ -40,9 +47,12 @@ func (h *Handler) showAdminStats(c echo.Context) error {
 // and the live viewers this instance serves.
 func (h *Handler) adminOverview(c echo.Context) (components.AdminOverviewView, error) {
 	ctx := c.Request().Context()
+	viewers := h.liveViewers()
+	// Before the festival is named, the page is the console's.
+	v := components.AdminOverviewView{EventName: tr(c, "admin.nav.title"), HomeViewers: viewers[0]}
 	ev, err := h.store.FirstEvent(ctx)
 	if errors.Is(err, db.ErrNotFound) {
-		return components.AdminOverviewView{EventName: "festa"}, nil
+		return v, nil
 	}
 	if err != nil {
 		return components.AdminOverviewView{}, err
@@ -51,8 +61,7 @@ func (h *Handler) adminOverview(c echo.Context) (components.AdminOverviewView, e
 	if err != nil {
 		return components.AdminOverviewView{}, err
 	}
-	viewers := h.liveViewers()
-	v := components.AdminOverviewView{EventName: ev.Name, HomeViewers: viewers[0]}
+	v.EventName = ev.Name
 	for _, st := range stats {
 		v.Performances = append(v.Performances, h.adminPerformanceView(c, st, viewers))
 	}
