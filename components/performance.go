@@ -20,12 +20,16 @@ type PerformanceView struct {
 	SignedIn     bool
 	CSRF         string // the request's CSRF token, for the forms inside live regions
 	HolderTag    string // the signed-in student's holder tag ("" when signed out); see SeatView.Holder
-	Hall         Hall
-	Occupancy    Occupancy
-	MyHolds      []SeatView   // the student's live holds, oldest first
-	MyTickets    []TicketLink // the student's active tickets for this performance
-	Message      string       // an error or notice to show in #messages on first render
-	MessageKind  string       // "error" (the default when empty) or "info", for Message
+	// Hall is the whole seat map; booking answers (a hold, a release, a
+	// refusal) leave it empty and carry FreeRows instead: the page already
+	// has the map, kept live over its socket.
+	Hall        Hall
+	FreeRows    []string // rows with a free seat when Hall is empty, for the list picker
+	Occupancy   Occupancy
+	MyHolds     []SeatView   // the student's live holds, oldest first
+	MyTickets   []TicketLink // the student's active tickets for this performance
+	Message     string       // an error or notice to show in #messages on first render
+	MessageKind string       // "error" (the default when empty) or "info", for Message
 
 	// Selected is a seat the student picked before signing in
 	// (/p/{slug}?seat=C12, carried through the sign-in): the hold panel
@@ -36,10 +40,10 @@ type PerformanceView struct {
 	// zero instead of reloading the page).
 	Expired []string
 
-	// Version is the performance's seat change version the hall was read
-	// at (db.Store.PerformanceSeats): the live socket sends only what
-	// changed after it.
-	Version int64
+	// Horizon is the change horizon the hall was read at
+	// (db.Store.PerformanceSeats): the live socket sends only what may
+	// have changed since.
+	Horizon int64
 
 	// Now is the server's clock when the view was rendered. Countdowns in
 	// the hold panel measure their offset from it; without it they fall back
@@ -109,10 +113,10 @@ func LayOutHall(seats []PlacedSeat) Hall {
 // regions stand (LiveVersion).
 const LiveVersionID = "live-version"
 
-// LiveURL is the performance's socket URL for a page drawn at version, at
-// the server time at: the socket then sends only what changed since (see
-// realtime.Position). festa.js rewrites v and t from #live-version before
-// every reconnect.
-func LiveURL(slug string, version int64, at time.Time) string {
-	return "/ws/p/" + slug + "?v=" + strconv.FormatInt(version, 10) + "&t=" + strconv.FormatInt(at.Unix(), 10)
+// LiveURL is the performance's socket URL for a page drawn at the change
+// horizon, at the server time at: the socket then sends only what may have
+// changed since (see realtime.Position). festa.js rewrites v and t from
+// #live-version before every reconnect.
+func LiveURL(slug string, horizon int64, at time.Time) string {
+	return "/ws/p/" + slug + "?v=" + strconv.FormatInt(horizon, 10) + "&t=" + strconv.FormatInt(at.Unix(), 10)
 }

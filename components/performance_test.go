@@ -178,7 +178,7 @@ func testView() PerformanceView {
 		SignedIn: true, HolderTag: "me", CSRF: "tok",
 		Hall:      testHall(),
 		Occupancy: Occupancy{Capacity: 16, Sold: 3, Held: 4, Available: 9},
-		Version:   41,
+		Horizon:   41,
 		Now:       testNow,
 	}
 }

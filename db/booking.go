@@ -45,47 +45,67 @@ type SeatState struct {
 	State     string // available, held, sold or blocked
 	StudentID int64  // holder or buyer; 0 for none
 	HeldUntil time.Time
-	Version   int64
+	Version   int64 // the seat's own change version; see migration 012
+	// Changed is the id of the transaction that last changed the seat (as
+	// a number): a page drawn at a horizon at or below it may lack the
+	// change (see SeatBatchSince).
+	Changed int64
 }
 
 // effectiveState is the SQL for a seat's state with expired holds freed.
 const effectiveState = `CASE WHEN ps.state = 'held' AND ps.held_until <= now() THEN 'available' ELSE ps.state END`
 
+// seatColumns are a SeatState's columns (scanSeatState), from
+// performance_seats ps joined with seats s.
+const seatColumns = `s.id, s.label, s.row_label, s.number, s.x, s.y, s.kind, ` + effectiveState + `,
+	CASE WHEN ps.state = 'held' AND ps.held_until <= now() THEN 0 ELSE coalesce(ps.student_id, 0) END,
+	CASE WHEN ps.state = 'held' AND ps.held_until > now() THEN ps.held_until ELSE 'epoch'::timestamptz END,
+	ps.version, ps.changed_xid::text::bigint`
+
+// horizon is the SQL for the change horizon of the statement's snapshot:
+// the oldest transaction still running when it was taken. Every change of
+// a transaction below it is visible to the snapshot; see migration 012.
+const horizon = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+
 // PerformanceSeats returns every seat of the performance in row and seat
-// order, and the performance's change version they reflect.
+// order, and the change horizon of the snapshot they were read in: a live
+// socket that starts from that horizon (SeatBatchSince) misses nothing.
 func (s *Store) PerformanceSeats(ctx context.Context, performanceID int64) ([]SeatState, int64, error) {
-	var version int64
-	var seats []SeatState
-	// One repeatable-read snapshot, so the version matches the seats exactly.
-	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT version FROM performances WHERE id = $1`, performanceID).Scan(&version); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return ErrNotFound
-			}
-			return err
-		}
-		rows, _ := tx.Query(ctx, `SELECT s.id, s.label, s.row_label, s.number, s.x, s.y, s.kind, `+effectiveState+`,
-			CASE WHEN ps.state = 'held' AND ps.held_until <= now() THEN 0 ELSE coalesce(ps.student_id, 0) END,
-			CASE WHEN ps.state = 'held' AND ps.held_until > now() THEN ps.held_until ELSE 'epoch'::timestamptz END,
-			ps.version
-			FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
-			WHERE ps.performance_id = $1 ORDER BY s.y, s.x`, performanceID)
-		var err error
-		seats, err = pgx.CollectRows(rows, scanSeatState)
-		return err
+	var at int64
+	// One statement, one snapshot: the horizon matches the seats exactly.
+	rows, _ := s.Pool.Query(ctx, `SELECT `+seatColumns+`, `+horizon+`
+		FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
+		WHERE ps.performance_id = $1 ORDER BY s.y, s.x`, performanceID)
+	seats, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SeatState, error) {
+		return scanSeatStateAnd(row, &at)
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, 0, err
-		}
 		return nil, 0, fmt.Errorf("db: performance seats: %w", err)
 	}
-	return seats, version, nil
+	if len(seats) == 0 {
+		// A performance without seats, or none at all; horizon 0 misses
+		// nothing either.
+		var found bool
+		if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM performances WHERE id = $1)`, performanceID).Scan(&found); err != nil {
+			return nil, 0, fmt.Errorf("db: performance seats: %w", err)
+		}
+		if !found {
+			return nil, 0, ErrNotFound
+		}
+	}
+	return seats, at, nil
 }
 
 func scanSeatState(row pgx.CollectableRow) (SeatState, error) {
+	return scanSeatStateAnd(row)
+}
+
+// scanSeatStateAnd scans seatColumns and then the extra columns into more.
+func scanSeatStateAnd(row pgx.CollectableRow, more ...any) (SeatState, error) {
 	var st SeatState
-	err := row.Scan(&st.SeatID, &st.Label, &st.RowLabel, &st.Number, &st.X, &st.Y, &st.Kind, &st.State, &st.StudentID, &st.HeldUntil, &st.Version)
+	dst := append([]any{&st.SeatID, &st.Label, &st.RowLabel, &st.Number, &st.X, &st.Y, &st.Kind, &st.State,
+		&st.StudentID, &st.HeldUntil, &st.Version, &st.Changed}, more...)
+	err := row.Scan(dst...)
 	if st.HeldUntil.Unix() == 0 {
 		st.HeldUntil = time.Time{}
 	}

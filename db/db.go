@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,14 +33,21 @@ type Store struct {
 }
 
 // Open connects a pool to url and checks that the server answers. The pool
-// size defaults to pgx's (max(4, cores)); url may override it with
-// pool_max_conns.
+// holds up to max(16, 4 × cores) connections unless url sets
+// pool_max_conns: bookings of different seats run in parallel in the
+// database (migration 012), and pgx's default of max(4, cores) left a
+// 2-core instance's taps queueing for a connection while PostgreSQL idled
+// (the spike load command's runs, docs/BENCHMARKS.md). Two instances at 16
+// stay well inside PostgreSQL's default 100 connections.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("db: parse DATABASE_URL: %w", err)
 	}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connect: %w", err)

@@ -32,7 +32,6 @@ type Performance struct {
 	PauseMessage string
 	TicketLimit  int
 	HoldSeconds  int
-	Version      int64
 }
 
 // Occupancy counts a performance's seats as viewers see them: an expired
@@ -67,12 +66,12 @@ func (s *Store) FirstEvent(ctx context.Context) (Event, error) {
 }
 
 const performanceColumns = `p.id, p.event_id, p.hall_id, p.slug, p.title, h.name, p.starts_at, p.sales_open_at,
-	p.sales_close_at, p.paused, p.pause_message, p.ticket_limit, p.hold_seconds, p.version`
+	p.sales_close_at, p.paused, p.pause_message, p.ticket_limit, p.hold_seconds`
 
 func scanPerformance(row pgx.CollectableRow) (Performance, error) {
 	var p Performance
 	err := row.Scan(&p.ID, &p.EventID, &p.HallID, &p.Slug, &p.Title, &p.HallName, &p.StartsAt, &p.SalesOpenAt,
-		&p.SalesCloseAt, &p.Paused, &p.PauseMessage, &p.TicketLimit, &p.HoldSeconds, &p.Version)
+		&p.SalesCloseAt, &p.Paused, &p.PauseMessage, &p.TicketLimit, &p.HoldSeconds)
 	return p, err
 }
 
@@ -108,7 +107,7 @@ func (s *Store) EventPerformances(ctx context.Context, eventID int64) ([]Perform
 		p := &r.Performance
 		o := &r.Occupancy
 		err := row.Scan(&p.ID, &p.EventID, &p.HallID, &p.Slug, &p.Title, &p.HallName, &p.StartsAt, &p.SalesOpenAt,
-			&p.SalesCloseAt, &p.Paused, &p.PauseMessage, &p.TicketLimit, &p.HoldSeconds, &p.Version,
+			&p.SalesCloseAt, &p.Paused, &p.PauseMessage, &p.TicketLimit, &p.HoldSeconds,
 			&o.Capacity, &o.Sold, &o.Held)
 		o.Available = o.Capacity - o.Sold - o.Held
 		return r, err

@@ -45,12 +45,12 @@ func (h *Handler) showPerformance(c echo.Context) error {
 		next := "/p/" + perf.Slug + "?seat=" + chosen
 		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
 	}
+	if isHTMX(c) && c.QueryParam("panel") != "" {
+		return h.refreshPanel(c, perf)
+	}
 	v, err := h.performanceView(c, perf)
 	if err != nil {
 		return err
-	}
-	if isHTMX(c) && c.QueryParam("panel") != "" {
-		return h.refreshPanel(c, v)
 	}
 	if chosen != "" {
 		offerChosenSeat(c, &v, chosen)
@@ -92,22 +92,26 @@ func offerChosenSeat(c echo.Context, v *components.PerformanceView, label string
 // refreshPanel answers festa.js asking for the hold panel alone (a hold ran
 // out: ?panel=expired&seat=C12): the panel, and the named seats as they
 // really are, out of band.
-func (h *Handler) refreshPanel(c echo.Context, v components.PerformanceView) error {
+func (h *Handler) refreshPanel(c echo.Context, perf db.Performance) error {
 	var labels []string
 	for _, l := range c.QueryParams()["seat"] {
 		if l = strings.ToUpper(l); seatLabelRE.MatchString(l) && len(labels) < 10 {
 			labels = append(labels, l)
 		}
 	}
+	v, named, err := h.answerView(c, perf, labels)
+	if err != nil {
+		return err
+	}
 	if c.QueryParam("panel") == "expired" {
-		for _, l := range labels {
-			if s, ok := findSeat(v.Hall, l); ok && s.State != "mine" {
-				v.Expired = append(v.Expired, l)
+		for _, s := range named {
+			if s.State != "mine" {
+				v.Expired = append(v.Expired, s.Label)
 			}
 		}
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-store")
-	return h.render(c, http.StatusOK, components.PanelRefresh(v, seatsNamed(v.Hall, labels)))
+	return h.render(c, http.StatusOK, components.PanelRefresh(v, named))
 }
 
 // findSeat looks a seat up on the drawn hall.
@@ -122,34 +126,17 @@ func findSeat(hall components.Hall, label string) (components.SeatView, bool) {
 	return components.SeatView{}, false
 }
 
-// seatsNamed picks the named seats off the drawn hall, in hall order.
-func seatsNamed(hall components.Hall, labels []string) []components.SeatView {
-	want := map[string]bool{}
-	for _, l := range labels {
-		want[l] = true
-	}
-	var seats []components.SeatView
-	for _, row := range hall.Rows {
-		for _, cell := range row.Cells {
-			if cell != nil && want[cell.Label] {
-				seats = append(seats, *cell)
-			}
-		}
-	}
-	return seats
-}
-
 // performanceView loads the seat map and the signed-in student's holds and
 // tickets for perf.
 func (h *Handler) performanceView(c echo.Context, perf db.Performance) (components.PerformanceView, error) {
 	ctx := c.Request().Context()
-	seats, version, err := h.store.PerformanceSeats(ctx, perf.ID)
+	seats, horizon, err := h.store.PerformanceSeats(ctx, perf.ID)
 	if err != nil {
 		return components.PerformanceView{}, err
 	}
 	st, signedIn := h.student(c)
 	v := components.PerformanceView{
-		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName, Version: version,
+		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName, Horizon: horizon,
 		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
 		Status: booking.SalesStatus(perf, h.now()), PauseMessage: perf.PauseMessage,
 		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
@@ -349,11 +336,57 @@ func (h *Handler) answerBooking(c echo.Context, perf db.Performance, changed []s
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, "/p/"+perf.Slug)
 	}
-	v, err := h.performanceView(c, perf)
+	v, named, err := h.answerView(c, perf, changed)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, components.BookingUpdate(v, seatsNamed(v.Hall, changed)))
+	return h.render(c, http.StatusOK, components.BookingUpdate(v, named))
+}
+
+// answerView is the view an htmx answer (a booking, a refusal, a panel
+// refresh) draws: everything performanceView has except the hall, which
+// the page already shows and keeps live, so a tap reads a few seats, the
+// counts and the student's tickets (db.Store.SeatSummary) instead of the
+// whole map. named are the seats labelled labels, as they now are, in
+// hall order.
+func (h *Handler) answerView(c echo.Context, perf db.Performance, labels []string) (components.PerformanceView, []components.SeatView, error) {
+	st, signedIn := h.student(c)
+	sum, err := h.store.SeatSummary(c.Request().Context(), perf.ID, st.ID, labels)
+	if err != nil {
+		return components.PerformanceView{}, nil, err
+	}
+	now := h.now()
+	v := components.PerformanceView{
+		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
+		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
+		Status: booking.SalesStatus(perf, now), PauseMessage: perf.PauseMessage,
+		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
+		SignedIn: signedIn, CSRF: csrfToken(c), Now: now,
+		FreeRows: sum.FreeRows,
+		Occupancy: components.Occupancy{Sold: sum.Sold, Held: sum.Held, Available: sum.Available,
+			Capacity: sum.Sold + sum.Held + sum.Available},
+	}
+	if signedIn {
+		v.HolderTag = h.holders.Tag(perf.ID, st.ID)
+		for _, t := range sum.Tickets {
+			v.MyTickets = append(v.MyTickets, components.TicketLink{ID: t.ID, SeatLabel: t.SeatLabel})
+		}
+	}
+	want := map[string]bool{}
+	for _, l := range labels {
+		want[l] = true
+	}
+	var named []components.SeatView
+	for _, s := range sum.Seats {
+		sv := h.seatView(perf.ID, s, st.ID)
+		if want[s.Label] {
+			named = append(named, sv)
+		}
+		if signedIn && s.StudentID == st.ID && s.State == "held" {
+			v.MyHolds = append(v.MyHolds, sv)
+		}
+	}
+	return v, named, nil
 }
 
 // redirect sends the browser to path: htmx follows HX-Redirect, a plain
@@ -396,14 +429,14 @@ func (h *Handler) refuse(c echo.Context, perf db.Performance, cause error, seats
 	if !isHTMX(c) || !errors.As(err, &ue) {
 		return err
 	}
-	v, verr := h.performanceView(c, perf)
+	v, named, verr := h.answerView(c, perf, seats)
 	if verr != nil {
 		// The message still goes out; the live feed brings the seats.
 		h.log.WarnContext(c.Request().Context(), "refusal without the seat map", "error", verr)
 		return err
 	}
 	oneSeat := errors.Is(cause, db.ErrSeatTaken) || errors.Is(cause, db.ErrSeatBlocked) || errors.Is(cause, db.ErrSeatNotFound)
-	ue.truth = components.BookingTruth(v, seatsNamed(v.Hall, seats), !oneSeat)
+	ue.truth = components.BookingTruth(v, named, !oneSeat)
 	return ue
 }
 

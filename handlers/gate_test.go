@@ -728,12 +728,18 @@ func BenchmarkGateScan(b *testing.B) {
 }
 
 // watch opens n live seat-map viewers of the opening performance, each as
-// a page drawn at the current version would open it, reading (and
-// dropping) whatever the server pushes until the benchmark ends.
+// a page drawn now would open it, reading (and dropping) whatever the
+// server pushes until the benchmark ends.
 func (g *gateBench) watch(b *testing.B, n int) {
-	var version int64
-	g.app.Store.Pool.QueryRow(b.Context(), `SELECT version FROM performances WHERE slug = 'opening'`).Scan(&version)
-	url := "ws" + strings.TrimPrefix(g.app.URL, "http") + fmt.Sprintf("/ws/p/opening?v=%d&t=%d", version, time.Now().Unix())
+	perf, err := g.app.Store.PerformanceBySlug(b.Context(), "opening")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, horizon, err := g.app.Store.PerformanceSeats(b.Context(), perf.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(g.app.URL, "http") + fmt.Sprintf("/ws/p/opening?v=%d&t=%d", horizon, time.Now().Unix())
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for range n {

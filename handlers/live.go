@@ -30,7 +30,7 @@ func (h *Handler) watchPerformance(c echo.Context) error {
 }
 
 // livePosition reads where the page's seat map stands from the socket
-// URL (?v=version&t=unix-seconds, see components.LiveURL). Anything
+// URL (?v=horizon&t=unix-seconds, see components.LiveURL). Anything
 // missing or malformed is nil, and the socket starts with the whole hall.
 // Nothing is trusted here: the position only decides what this viewer's
 // own page is sent first, and every later change reaches it regardless.
@@ -49,7 +49,7 @@ func livePosition(c echo.Context) *realtime.Position {
 	if len(sales) > 32 {
 		sales = ""
 	}
-	return &realtime.Position{Version: v, At: time.Unix(t, 0), Sales: sales}
+	return &realtime.Position{Horizon: v, At: time.Unix(t, 0), Sales: sales}
 }
 
 // watchHome opens the event home's socket: live "seats left" per

@@ -52,7 +52,13 @@ func (h *Handler) Echo() *echo.Echo {
 		ContentSecurityPolicy: contentSecurityPolicy,
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
-		Level: 5,
+		// Level 1: HTML this repetitive compresses almost as well as at
+		// level 5 for a third of the CPU, and in the opening minute CPU is
+		// what bookings wait for (deflate was a fifth of a tap's cost in
+		// BenchmarkHoldRelease's profile). Answers too small to gain from
+		// it (most htmx fragments) go uncompressed.
+		Level:     1,
+		MinLength: 1024,
 		// WebSockets and the metrics scrape compress themselves, or not at all.
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path

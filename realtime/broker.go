@@ -3,14 +3,17 @@
 //
 // The path of one change:
 //
-//  1. A booking commits. The seat trigger has numbered it in seat_changes
-//     (the change log) and bumped performances.version.
+//  1. A booking commits. The seat trigger has given the seat a new
+//     version and written the change, with its transaction id, to
+//     seat_changes (the change log). Bookings of different seats and
+//     students run in parallel (migration 012).
 //  2. The handler pokes the Notifier. It wakes this instance's Broker at
 //     once and, batched over a few milliseconds, sends one
 //     NOTIFY festa_seats per performance for the other instances.
 //  3. Each instance's Listener (one dedicated LISTEN connection) wakes its
 //     Broker. A wake-up carries no data: the performance's hub reads the
-//     change log from the last version it has shown, so a late, doubled or
+//     change log from the horizon of its last read (the oldest transaction
+//     then still running; see db.SeatBatchSince), so a late, doubled or
 //     lost NOTIFY never loses or repeats an update. After a reconnect, and
 //     every couple of seconds regardless, every hub catches up the same way.
 //  4. The hub (one per performance with viewers) coalesces changes over a
@@ -20,7 +23,7 @@
 //  5. Each viewer's socket writes its queue. A viewer that falls a whole
 //     queue behind is dropped with close 1013 and reconnects. Every message
 //     ends with the position it brings the page to (#live-version: the
-//     change version and the time), and a page (re)connects saying where
+//     change horizon and the time), and a page (re)connects saying where
 //     it stands (?v=&t=), so its first message is only what it lacks: the
 //     seats changed since, nothing for a page just loaded, or the whole
 //     hall when it is too far behind (or does not say).
@@ -33,6 +36,7 @@ package realtime
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -55,8 +59,18 @@ type Config struct {
 	HolderTag func(performanceID, studentID int64) string
 	// Window is the coalescing window: a hub sends at most one batch per
 	// window, and the first change after a quiet spell goes out at once.
-	// Default 50 ms; capped at 100 ms.
+	// Default 50 ms; capped at 100 ms. A hub with many viewers widens it
+	// (see FanoutBudget).
 	Window time.Duration
+	// FanoutBudget is how much CPU, in cores, writing one hub's batches to
+	// its viewers may take: when writing the last batch to every viewer
+	// took c, the next batch waits at least c / FanoutBudget, so the
+	// fan-out of a crowd never takes the CPU that bookings and page loads
+	// need; they only see coarser, later updates (up to MaxWindow apart).
+	// Default a quarter of GOMAXPROCS, at least half a core.
+	FanoutBudget float64
+	// MaxWindow caps the widened window. Default 400 ms.
+	MaxWindow time.Duration
 	// QueueSize is how many messages a viewer may have waiting before it
 	// is dropped (close 1013). Default 16.
 	QueueSize int
@@ -99,6 +113,13 @@ func NewBroker(cfg Config) *Broker {
 		cfg.Window = 50 * time.Millisecond
 	}
 	cfg.Window = min(cfg.Window, 100*time.Millisecond)
+	if cfg.FanoutBudget <= 0 {
+		cfg.FanoutBudget = max(0.5, float64(runtime.GOMAXPROCS(0))/4)
+	}
+	if cfg.MaxWindow <= 0 {
+		cfg.MaxWindow = 400 * time.Millisecond
+	}
+	cfg.MaxWindow = max(cfg.MaxWindow, cfg.Window)
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 16
 	}
@@ -126,8 +147,8 @@ func NewBroker(cfg Config) *Broker {
 
 // Wake tells the broker that the performance's seats may have changed. The
 // performance's hub (if it has viewers) reads the change log from its last
-// version; the home page's hub recounts. Wake never blocks, and waking
-// twice for one change costs one cheap version check.
+// horizon; the home page's hub recounts. Wake never blocks, and waking
+// twice for one change costs one small read.
 func (b *Broker) Wake(performanceID int64) {
 	b.mu.RLock()
 	h, home, screen := b.hubs[performanceID], b.hubs[homeKey], b.hubs[screenKey(performanceID)]

@@ -48,8 +48,10 @@ func TestFreshPageGetsNoFullState(t *testing.T) {
 	if got := ids(els); got != "seat-C12,occupancy" {
 		t.Fatalf("first message after a fresh page: %s, want seat-C12,occupancy", got)
 	}
-	if v.state("C12") != "held" || v.version != version+1 {
-		t.Fatalf("C12 %q at version %d, want held at %d", v.state("C12"), v.version, version+1)
+	// The message's horizon never goes back (it may stay where it was
+	// while another transaction is still open).
+	if v.state("C12") != "held" || v.version < version {
+		t.Fatalf("C12 %q at horizon %d, want held at %d or later", v.state("C12"), v.version, version)
 	}
 }
 
@@ -79,8 +81,11 @@ func TestBehindPageGetsOnlyChanges(t *testing.T) {
 	if v.state("D1") != "held" || v.state("D2") != "available" || v.state("D3") != "held" || v.occ["data-held"] != "2" {
 		t.Fatalf("catch-up seats D1 %s D2 %s D3 %s, occupancy %v", v.state("D1"), v.state("D2"), v.state("D3"), v.occ)
 	}
-	if v.version != now {
-		t.Fatalf("#live-version %d, want %d", v.version, now)
+	// The message's horizon is the feed's: not before the page's, not
+	// after the database's now (the reconnect below shows nothing
+	// repeats from it).
+	if v.version < version || v.version > now {
+		t.Fatalf("#live-version %d, want between %d and %d", v.version, version, now)
 	}
 
 	// Reconnecting from the position that message gave: only what changed

@@ -12,11 +12,13 @@ import (
 )
 
 // seatFeed is a performance's seat map: every seat and the occupancy
-// counts, kept in memory at the version of the last batch.
+// counts, kept in memory at the change horizon of the last batch.
 //
 // The state starts from one snapshot (PerformanceSeats) and moves forward
-// only by batches read from the change log, each one snapshot too, so it is
-// always exactly the database's state at h.version — except that a hold
+// only by batches read from the change log, each one snapshot too, so it
+// holds every change of every transaction below f.horizon, and no seat
+// ever goes back to an older state (a batch's seat replaces the one shown
+// only when its version is newer) — except that a hold
 // whose time runs out is shown available at that moment, as the page would
 // show it, before the sweeper records it.
 type seatFeed struct {
@@ -24,7 +26,7 @@ type seatFeed struct {
 	id    int64
 	tag   func(performanceID, studentID int64) string
 
-	version int64
+	horizon int64
 	seats   []db.SeatState // row and seat order, as the page draws them
 	index   map[int64]int  // seat id → position in seats
 	next    time.Time      // earliest live hold's expiry; zero for none
@@ -52,11 +54,11 @@ type seatFeed struct {
 	// draw renders a live update of the changed seats with the counts
 	// and the position they bring a page to; nil draws the performance
 	// page's regions. The projection screen (screenFeed) draws its own.
-	draw func(views []components.SeatView, occ components.Occupancy, version int64, now time.Time) func(context.Context, *builder) error
+	draw func(views []components.SeatView, occ components.Occupancy, horizon int64, now time.Time) func(context.Context, *builder) error
 }
 
 func (f *seatFeed) load(ctx context.Context) error {
-	seats, version, err := f.store.PerformanceSeats(ctx, f.id)
+	seats, horizon, err := f.store.PerformanceSeats(ctx, f.id)
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,7 @@ func (f *seatFeed) load(ctx context.Context) error {
 		return err
 	}
 	f.banner = f.bannerView(time.Now()).Key()
-	f.seats, f.version, f.loadedAt = seats, version, time.Now()
+	f.seats, f.horizon, f.loadedAt = seats, horizon, time.Now()
 	f.lapsed = make([]time.Time, len(seats))
 	f.unsure = make([]bool, len(seats))
 	f.index = make(map[int64]int, len(seats))
@@ -77,19 +79,16 @@ func (f *seatFeed) load(ctx context.Context) error {
 }
 
 func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
-	b, err := f.store.SeatBatchSince(ctx, f.id, f.version)
+	b, err := f.store.SeatBatchSince(ctx, f.id, f.horizon)
 	if err != nil {
 		return nil, err
 	}
-	if b.Version <= f.version {
-		return nil, nil // an echo of a change already shown
-	}
-	f.version = b.Version
+	f.horizon = max(f.horizon, b.Horizon)
 	var changed []int
 	for _, s := range b.Seats {
 		i, ok := f.index[s.SeatID]
-		if !ok {
-			continue
+		if !ok || s.Version <= f.seats[i].Version {
+			continue // an echo of a change already shown
 		}
 		if !sameView(f.seats[i], s) {
 			changed = append(changed, i)
@@ -130,12 +129,12 @@ func (f *seatFeed) refreshSales(ctx context.Context, now time.Time) (*delta, err
 // bannerDelta is the banner as it is at now, and the position the page
 // stands at (every seat map message ends with it).
 func (f *seatFeed) bannerDelta(now time.Time) *delta {
-	v, version := f.bannerView(now), f.version
+	v, horizon := f.bannerView(now), f.horizon
 	return &delta{render: func(ctx context.Context, b *builder) error {
 		if err := addSales(ctx, b, v); err != nil {
 			return err
 		}
-		return b.add(ctx, components.LiveVersionID, components.LiveVersion(version, now, true))
+		return b.add(ctx, components.LiveVersionID, components.LiveVersion(horizon, now, true))
 	}}
 }
 
@@ -199,9 +198,9 @@ func (f *seatFeed) delta(changed []int, oldest, now time.Time) *delta {
 	for j, i := range changed {
 		views[j] = f.view(f.seats[i])
 	}
-	occ, version := f.occupancy(), f.version
+	occ, horizon := f.occupancy(), f.horizon
 	if f.draw != nil {
-		return &delta{oldest: oldest, render: f.draw(views, occ, version, now)}
+		return &delta{oldest: oldest, render: f.draw(views, occ, horizon, now)}
 	}
 	return &delta{oldest: oldest, render: func(ctx context.Context, b *builder) error {
 		for _, v := range views {
@@ -212,7 +211,7 @@ func (f *seatFeed) delta(changed []int, oldest, now time.Time) *delta {
 		if err := b.add(ctx, "occupancy", components.OccupancyBar(occ, true)); err != nil {
 			return err
 		}
-		return b.add(ctx, components.LiveVersionID, components.LiveVersion(version, now, true))
+		return b.add(ctx, components.LiveVersionID, components.LiveVersion(horizon, now, true))
 	}}
 }
 
@@ -231,7 +230,8 @@ const catchUpLimit = 48
 const lapseSlack = 5 * time.Second
 
 // catchUp is what a viewer whose page stands at pos lacks: the seats
-// changed since pos.Version and those whose hold ran out after pos.At,
+// changed by a transaction at or after pos.Horizon (the page may lack
+// them; see db.SeatBatchSince) and those whose hold ran out after pos.At,
 // with the occupancy; nil when the page is current, full when it is too
 // far behind for that to be cheaper than the whole grid.
 //
@@ -246,7 +246,7 @@ func (f *seatFeed) catchUp(pos Position) (d *delta, full bool) {
 	// it says may still predate the snapshot.
 	early := pos.At.Before(f.loadedAt.Add(time.Second))
 	for i, s := range f.seats {
-		if s.Version > pos.Version || f.lapsed[i].After(since) || (early && f.unsure[i]) {
+		if s.Changed >= pos.Horizon || f.lapsed[i].After(since) || (early && f.unsure[i]) {
 			changed = append(changed, i)
 			if len(changed) > catchUpLimit {
 				return nil, true
@@ -280,7 +280,7 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 	if err := addSales(ctx, b, f.bannerView(time.Now())); err != nil {
 		return err
 	}
-	return b.add(ctx, components.LiveVersionID, components.LiveVersion(f.version, time.Now(), true))
+	return b.add(ctx, components.LiveVersionID, components.LiveVersion(f.horizon, time.Now(), true))
 }
 
 // hall lays the seats out on the hall grid, as the page does.

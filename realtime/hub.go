@@ -74,13 +74,14 @@ func merge(dst []byte, ms []*message) []byte {
 	return dst
 }
 
-// Position is where a page's live regions stand: the performance's change
-// version they were drawn at (or last brought to over the socket) and the
+// Position is where a page's live regions stand: the change horizon they
+// were drawn at (or last brought to over the socket; see
+// db.SeatBatchSince) and the
 // server time of that moment, which says which holds had not yet run out
 // for the page. Pages carry it in their socket URL (see
 // components.LiveURL) and in #live-version.
 type Position struct {
-	Version int64
+	Horizon int64
 	At      time.Time
 	// Sales is the key of the sales banner the page shows
 	// (components.SalesBannerView.Key); the socket sends the banner first
@@ -174,6 +175,12 @@ type hub struct {
 	// salesStale is set (by WakeSales and WakeAll) when the sales state
 	// may have changed; run re-reads it at its next refresh.
 	salesStale atomic.Bool
+	// spent adds up the time the viewers' sockets spent writing since the
+	// last batch (each write counted up to maxWriteCost); publish moves
+	// it to batchCost, the cost of fanning out one batch, which sets the
+	// window (see Config.FanoutBudget).
+	spent     atomic.Int64
+	batchCost time.Duration
 
 	// Owned by run.
 	loaded bool
@@ -221,6 +228,21 @@ func (h *hub) signalJoin() {
 	}
 }
 
+// window is how long the hub leaves between batches: the configured
+// window, or longer when fanning the last batch out cost more than the
+// fan-out budget allows for that long (Config.FanoutBudget), up to
+// MaxWindow. Writing a batch costs about the same whatever it holds, so a
+// wider window under a crowd means fewer, fuller batches for the same CPU.
+func (h *hub) window() time.Duration {
+	need := time.Duration(float64(h.batchCost) / h.b.cfg.FanoutBudget)
+	return min(max(h.b.cfg.Window, need), h.b.cfg.MaxWindow)
+}
+
+// maxWriteCost is the most one socket write counts towards a batch's
+// cost: a write that blocks on a slow phone's full buffer spends no CPU
+// meanwhile, and must not slow everyone's updates.
+const maxWriteCost = 2 * time.Millisecond
+
 // retryDelay is how long a hub waits after a failed database read.
 const retryDelay = time.Second
 
@@ -243,7 +265,7 @@ const retryDelay = time.Second
 func (h *hub) run() {
 	defer h.b.wg.Done()
 	ctx := h.b.ctx
-	window := h.b.cfg.Window
+	window := h.window()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var (
@@ -271,6 +293,7 @@ func (h *hub) run() {
 		case <-timer.C:
 		}
 		now := time.Now()
+		window = h.window()
 		// waiting are the viewers that joined before this turn's read
 		// began; read says the read succeeded, so they may be admitted.
 		// Those that join during the read have signalled h.join and wait
@@ -431,6 +454,7 @@ func (h *hub) fullState(lang string) (*message, error) {
 // 1013) instead of waited for.
 func (h *hub) publish(d *delta) {
 	clear(h.fulls)
+	h.batchCost = time.Duration(h.spent.Swap(0))
 	h.mu.Lock()
 	langs := make([]string, 0, len(h.subs))
 	for lang, set := range h.subs {

@@ -98,7 +98,7 @@ func (f *screenFeed) refresh(ctx context.Context) (*delta, error) {
 	if err != nil || d != nil || !moved {
 		return d, err
 	}
-	return &delta{render: f.drawSeats(nil, f.seats.occupancy(), f.seats.version, time.Now())}, nil
+	return &delta{render: f.drawSeats(nil, f.seats.occupancy(), f.seats.horizon, time.Now())}, nil
 }
 
 func (f *screenFeed) expire(now time.Time) *delta { return f.seats.expire(now) }

@@ -129,7 +129,9 @@ func (b *Broker) stream(c *websocket.Conn, s *subscriber) {
 				}
 			}
 			deadline.Reset(b.writeTimeout(batch))
+			started := time.Now()
 			err := b.write(c, batch)
+			s.hub.spent.Add(int64(min(time.Since(started), maxWriteCost)))
 			deadline.Stop()
 			clear(waiting[:])
 			if err != nil {
