@@ -216,7 +216,7 @@ func (h *Handler) watchMyQuestions(c echo.Context) error {
 	}
 	var from *realtime.Position
 	if v, err := strconv.ParseInt(c.QueryParam("v"), 10, 64); err == nil {
-		from = &realtime.Position{Version: v}
+		from = &realtime.Position{Horizon: v} // the list's QuestionsVersion, in the horizon's place
 	}
 	h.live.ServeMyQuestions(c.Response(), c.Request(), id, localizer(c).Lang(), from)
 	return nil

@@ -153,7 +153,7 @@ func (f *myQuestionsFeed) nextExpiry() time.Time   { return time.Time{} }
 // catchUp sends nothing to a page that shows the current list (see
 // QuestionsVersion), the whole state to any other.
 func (f *myQuestionsFeed) catchUp(pos Position) (*delta, bool) {
-	return nil, pos.Version != f.version
+	return nil, pos.Horizon != f.version // a questions page carries its QuestionsVersion there
 }
 
 // full draws the notice and the list; an answer the student has not

@@ -35,10 +35,10 @@ func TestQuestionsVersion(t *testing.T) {
 		t.Error("reading an answer moves the version")
 	}
 	f := &myQuestionsFeed{list: answered, version: QuestionsVersion(answered)}
-	if _, full := f.catchUp(Position{Version: QuestionsVersion(read)}); full {
+	if _, full := f.catchUp(Position{Horizon: QuestionsVersion(read)}); full {
 		t.Error("a page showing the current list is sent it again")
 	}
-	if _, full := f.catchUp(Position{Version: QuestionsVersion(asked)}); !full {
+	if _, full := f.catchUp(Position{Horizon: QuestionsVersion(asked)}); !full {
 		t.Error("a page showing an older list is not sent the new one")
 	}
 	if UnreadAnswers(answered) != 1 || UnreadAnswers(read) != 0 || WaitingQuestions(asked) != 1 || WaitingQuestions(answered) != 0 {
