@@ -21,7 +21,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"festa/booking"
 	"festa/db"
 	"festa/db/dbtest"
 	"festa/demo"
@@ -29,6 +28,7 @@ import (
 	"festa/i18n"
 	"festa/passhash"
 	"festa/realtime"
+	"festa/seatview"
 	"festa/static"
 	"festa/tickets"
 	"festa/traffic"
@@ -132,7 +132,7 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	holders := booking.NewHolders([]byte("apptest holder key"))
+	holders := seatview.NewHolders([]byte("apptest holder key"))
 	// Live updates run as in `festa serve`: a broker, the notifier the
 	// handlers poke, and a LISTEN connection of this app's own.
 	live := realtime.NewBroker(realtime.Config{

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"festa/booking"
+	"festa/sales"
 )
 
 // The council console: every page under /admin shares AdminLayout, which
@@ -850,7 +850,7 @@ func AdminStats(v AdminPerformanceView, oob bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Paused && v.Status == booking.SalesSoon {
+		if v.Paused && v.Status == sales.Soon {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<span class=\"pill pill-paused\">❚❚ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -964,7 +964,7 @@ func AdminStats(v AdminPerformanceView, oob bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Paused && v.Status == booking.SalesPaused {
+		if v.Paused && v.Status == sales.Paused {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<div class=\"pause-banner mt-3\"><p class=\"font-bold\">❚❚ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1404,7 +1404,7 @@ func salesControls(v AdminPerformanceView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Status == booking.SalesSoon || v.Status == booking.SalesClosed {
+		if v.Status == sales.Soon || v.Status == sales.Closed {
 			templ_7745c5c3_Err = actionForm(v, "open", t(ctx, "admin.sales.open"), t(ctx, "admin.sales.open_confirm", "title", v.Title), "btn btn-primary").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1416,7 +1416,7 @@ func salesControls(v AdminPerformanceView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if v.Status != booking.SalesClosed {
+		if v.Status != sales.Closed {
 			templ_7745c5c3_Err = actionForm(v, "close", t(ctx, "admin.sales.close"), t(ctx, "admin.sales.close_confirm", "title", v.Title), "btn btn-ghost").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

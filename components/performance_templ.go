@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"festa/booking"
+	"festa/sales"
 )
 
 // The performance page and its live regions. Every region a live update
@@ -94,9 +94,9 @@ const (
 // moment (paused, which arrives and leaves live).
 func lockedBy(status string) string {
 	switch status {
-	case booking.SalesSoon:
+	case sales.Soon:
 		return lockSoon
-	case booking.SalesClosed:
+	case sales.Closed:
 		return lockClosed
 	}
 	return ""
@@ -460,7 +460,7 @@ func PerformancePage(p Page, v PerformanceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Status == booking.SalesSoon {
+			if v.Status == sales.Soon {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "  <div class=\"opening card mt-5\"><p class=\"muted text-sm font-bold\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2080,7 +2080,7 @@ func HoldPanel(v PerformanceView, oob bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Status != booking.SalesClosed {
+			if v.Status != sales.Closed {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 131, "<a class=\"btn btn-primary btn-lg w-full\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2230,12 +2230,12 @@ func HoldPanel(v PerformanceView, oob bool) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if v.Status == booking.SalesOpen && v.Selected != nil {
+			} else if v.Status == sales.Open && v.Selected != nil {
 				templ_7745c5c3_Err = selectedBlock(v, *v.Selected).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if v.Status == booking.SalesOpen {
+			} else if v.Status == sales.Open {
 				templ_7745c5c3_Err = pickBlock(v).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2274,7 +2274,7 @@ func panelStatus(v PerformanceView) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		switch v.Status {
-		case booking.SalesSoon:
+		case sales.Soon:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 146, "<p class=\"panel-status\"><span class=\"muted text-sm font-bold\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2300,7 +2300,7 @@ func panelStatus(v PerformanceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case booking.SalesPaused:
+		case sales.Paused:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 149, "<p class=\"panel-status font-bold text-held\">❚❚ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2318,7 +2318,7 @@ func panelStatus(v PerformanceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case booking.SalesClosed:
+		case sales.Closed:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 151, "<p class=\"panel-status font-bold\">■ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2522,7 +2522,7 @@ func holdBlock(v PerformanceView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Status == booking.SalesPaused {
+		if v.Status == sales.Paused {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 169, "<p class=\"text-sm text-held mt-2\" role=\"status\">❚❚ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2607,7 +2607,7 @@ func holdBlock(v PerformanceView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Status != booking.SalesOpen {
+		if v.Status != sales.Open {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 178, " disabled")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -22,9 +22,9 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"festa/booking"
 	"festa/browsertest"
 	"festa/i18n"
+	"festa/sales"
 )
 
 // fakeAssets serves every asset from /static/ unhashed.
@@ -174,7 +174,7 @@ func testView() PerformanceView {
 		Slug: "opening", Title: "개막 공연", HallName: "대강당",
 		StartsAt:    time.Date(2026, 5, 22, 10, 0, 0, 0, time.UTC),
 		SalesOpenAt: testNow.Add(-time.Hour), SalesCloseAt: testNow.Add(48 * time.Hour),
-		Status: booking.SalesOpen, HoldSeconds: 300, TicketLimit: 1,
+		Status: sales.Open, HoldSeconds: 300, TicketLimit: 1,
 		SignedIn: true, HolderTag: "me", CSRF: "tok",
 		Hall:      testHall(),
 		Occupancy: Occupancy{Capacity: 16, Sold: 3, Held: 4, Available: 9},
@@ -469,7 +469,7 @@ func TestHoldPanel(t *testing.T) {
 
 	t.Run("soon", func(t *testing.T) {
 		v := testView()
-		v.Status, v.SalesOpenAt = booking.SalesSoon, testNow.Add(90*time.Minute+5*time.Second)
+		v.Status, v.SalesOpenAt = sales.Soon, testNow.Add(90*time.Minute+5*time.Second)
 		doc, text := panel(t, v)
 		clocks := find(doc, hasAttr("data-countdown-to"))
 		if len(clocks) != 1 {
@@ -494,7 +494,7 @@ func TestHoldPanel(t *testing.T) {
 
 	t.Run("paused", func(t *testing.T) {
 		v := testView()
-		v.Status, v.PauseMessage = booking.SalesPaused, "음향 점검 중이에요. 10분 뒤에 다시 열어요."
+		v.Status, v.PauseMessage = sales.Paused, "음향 점검 중이에요. 10분 뒤에 다시 열어요."
 		doc, text := panel(t, v)
 		// The reason is on the page's banner, right above; the panel says
 		// only that sales are paused.
@@ -508,7 +508,7 @@ func TestHoldPanel(t *testing.T) {
 
 	t.Run("closed", func(t *testing.T) {
 		v := testView()
-		v.Status = booking.SalesClosed
+		v.Status = sales.Closed
 		doc, text := panel(t, v)
 		if !strings.Contains(text, "마감") {
 			t.Errorf("text %q", text)
@@ -669,7 +669,7 @@ func TestPerformancePage(t *testing.T) {
 	// and a map that looks and reads as not bookable yet.
 	t.Run("soon", func(t *testing.T) {
 		v := testView()
-		v.Status, v.SalesOpenAt = booking.SalesSoon, testNow.Add(26*time.Hour)
+		v.Status, v.SalesOpenAt = sales.Soon, testNow.Add(26*time.Hour)
 		p := p
 		p.Lang = "en"
 		doc := fragment(t, render(t, langCtx(t, "en"), PerformancePage(p, v)))
@@ -694,7 +694,7 @@ func TestPerformancePage(t *testing.T) {
 
 	t.Run("paused", func(t *testing.T) {
 		v := testView()
-		v.Status, v.PauseMessage = booking.SalesPaused, "Sound check, back at 18:10."
+		v.Status, v.PauseMessage = sales.Paused, "Sound check, back at 18:10."
 		doc := fragment(t, render(t, langCtx(t, "en"), PerformancePage(p, v)))
 		banners := find(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return strings.Contains(c, "pause-banner") })
 		if len(banners) != 1 || !strings.Contains(textOf(banners[0]), v.PauseMessage) {
@@ -1085,10 +1085,10 @@ func TestLockedSeatMap(t *testing.T) {
 	for _, c := range []struct {
 		status, lock, ko, en string
 	}{
-		{booking.SalesSoon, "soon", "A열 좌석 1, 예매 전", "Row A, seat 1, not on sale yet"},
-		{booking.SalesClosed, "closed", "A열 좌석 1, 예매 마감", "Row A, seat 1, sales closed"},
-		{booking.SalesPaused, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
-		{booking.SalesOpen, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
+		{sales.Soon, "soon", "A열 좌석 1, 예매 전", "Row A, seat 1, not on sale yet"},
+		{sales.Closed, "closed", "A열 좌석 1, 예매 마감", "Row A, seat 1, sales closed"},
+		{sales.Paused, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
+		{sales.Open, "", "A열 좌석 1, 예매 가능", "Row A, seat 1, available"},
 	} {
 		v := testView()
 		v.Status = c.status
@@ -1167,7 +1167,7 @@ func TestSeatMapReconnectsFromItsVersion(t *testing.T) {
 // disabled as the page's are.
 func TestLockedSeatMapScript(t *testing.T) {
 	v := testView()
-	v.Status, v.SalesOpenAt = booking.SalesSoon, testNow.Add(time.Hour)
+	v.Status, v.SalesOpenAt = sales.Soon, testNow.Add(time.Hour)
 	for _, r := range v.Hall.Rows {
 		for _, c := range r.Cells {
 			if c != nil && c.State != "blocked" {

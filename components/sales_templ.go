@@ -13,7 +13,7 @@ import (
 	"hash/fnv"
 	"strconv"
 
-	"festa/booking"
+	"festa/sales"
 )
 
 // The sales banner: #sales-banner, a live region on the performance page
@@ -34,7 +34,7 @@ type SalesBannerView struct {
 // already shows (festa.js sends it as ?s=): the sales status, and for a
 // pause a hash of its message. Two views with one key look the same.
 func (v SalesBannerView) Key() string {
-	if v.Status != booking.SalesPaused {
+	if v.Status != sales.Paused {
 		return v.Status
 	}
 	h := fnv.New32a()
@@ -77,7 +77,7 @@ func SalesBanner(v SalesBannerView, oob bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Status == booking.SalesPaused {
+		if v.Status == sales.Paused {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"pause-banner mt-5\" data-sales=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -328,7 +328,7 @@ func HomeSalesBanner(paused []PausedSales, oob bool) templ.Component {
 func homePaused(cards []PerformanceCard) []PausedSales {
 	var out []PausedSales
 	for _, c := range cards {
-		if c.Status == booking.SalesPaused {
+		if c.Status == sales.Paused {
 			out = append(out, PausedSales{Slug: c.Slug, Title: c.Title, Message: c.PauseMessage})
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"festa/booking"
+	"festa/sales"
 )
 
 // The projection screen (/screen/{performance}): a 16:9 display for the
@@ -626,7 +626,7 @@ func ScreenPause(s ScreenStats, oob bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if s.Sales == booking.SalesPaused {
+		if s.Sales == sales.Paused {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<div id=\"sales-banner\" class=\"screen-banner\" role=\"status\"><p class=\"screen-banner-title\"><span aria-hidden=\"true\">❚❚</span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
+	"festa/sales"
 )
 
 // The council console's overview (admin.go), sales control
@@ -83,7 +83,7 @@ func (h *Handler) adminPerformanceView(c echo.Context, st db.PerformanceStats, v
 	v := components.AdminPerformanceView{
 		Slug: p.Slug, Title: p.Title, HallName: p.HallName, StartsAt: p.StartsAt,
 		SalesOpenAt: p.SalesOpenAt, SalesCloseAt: p.SalesCloseAt,
-		Status: booking.SalesStatus(p, h.now()), Paused: p.Paused, PauseMessage: p.PauseMessage,
+		Status: sales.Status(p, h.now()), Paused: p.Paused, PauseMessage: p.PauseMessage,
 		Occupancy: components.Occupancy(st.Occupancy), Viewers: viewers[p.ID],
 		CSRF: csrfToken(c), Lang: localizer(c).Lang(),
 	}

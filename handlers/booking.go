@@ -10,10 +10,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
+	"festa/sales"
 	"festa/seatpick"
+	"festa/seatview"
 	"festa/tickets"
 )
 
@@ -78,7 +79,7 @@ func chosenSeat(c echo.Context) string {
 // the page says so instead. Nothing is held: that takes the panel's POST.
 func offerChosenSeat(c echo.Context, v *components.PerformanceView, label string) {
 	s, ok := findSeat(v.Hall, label)
-	if !ok || len(v.MyHolds) > 0 || v.Status != booking.SalesOpen || (v.TicketLimit > 0 && len(v.MyTickets) >= v.TicketLimit) {
+	if !ok || len(v.MyHolds) > 0 || v.Status != sales.Open || (v.TicketLimit > 0 && len(v.MyTickets) >= v.TicketLimit) {
 		return
 	}
 	switch s.State {
@@ -138,7 +139,7 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 	v := components.PerformanceView{
 		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName, Horizon: horizon,
 		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
-		Status: booking.SalesStatus(perf, h.now()), PauseMessage: perf.PauseMessage,
+		Status: sales.Status(perf, h.now()), PauseMessage: perf.PauseMessage,
 		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
 		SignedIn: signedIn, CSRF: csrfToken(c), Now: h.now(),
 	}
@@ -160,41 +161,25 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 	return v, nil
 }
 
-// drawHall lays seats out on the hall grid and counts them. me is the
-// signed-in student (0 for none): their seats are drawn as "mine".
-// Holder tags are the performance's (see booking.Holders).
+// drawHall lays seats out on the hall grid and counts them, as the live
+// feed does (seatview). me is the signed-in student (0 for none): their
+// seats are drawn as "mine", and their live holds come back too.
 func (h *Handler) drawHall(perfID int64, seats []db.SeatState, me int64) (components.Hall, components.Occupancy, []components.SeatView) {
-	var occ components.Occupancy
 	var mine []components.SeatView
-	placed := make([]components.PlacedSeat, len(seats))
-	for i, s := range seats {
-		sv := h.seatView(perfID, s, me)
-		placed[i] = components.PlacedSeat{X: s.X, Seat: sv}
-		switch s.State {
-		case "sold":
-			occ.Sold++
-		case "held":
-			occ.Held++
-		case "available":
-			occ.Available++
-		}
+	hall := seatview.Hall(seats, func(s db.SeatState) components.SeatView {
+		v := h.seatView(perfID, s, me)
 		if me != 0 && s.StudentID == me && s.State == "held" {
-			mine = append(mine, sv)
+			mine = append(mine, v)
 		}
-	}
-	occ.Capacity = occ.Sold + occ.Held + occ.Available
-	return components.LayOutHall(placed), occ, mine
+		return v
+	})
+	return hall, seatview.Count(seats), mine
 }
 
+// seatView is seat s as student me sees it (seatview.View with the
+// performance's holder tag).
 func (h *Handler) seatView(perfID int64, s db.SeatState, me int64) components.SeatView {
-	sv := components.SeatView{
-		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
-		Accessible: s.Kind == "accessible", Holder: h.holders.Tag(perfID, s.StudentID), HeldUntil: s.HeldUntil,
-	}
-	if me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
-		sv.State = "mine"
-	}
-	return sv
+	return seatview.View(s, h.holders.Tag(perfID, s.StudentID), me)
 }
 
 // seatParam reads and checks the posted seat label; lower case is
@@ -359,7 +344,7 @@ func (h *Handler) answerView(c echo.Context, perf db.Performance, labels []strin
 	v := components.PerformanceView{
 		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
 		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
-		Status: booking.SalesStatus(perf, now), PauseMessage: perf.PauseMessage,
+		Status: sales.Status(perf, now), PauseMessage: perf.PauseMessage,
 		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
 		SignedIn: signedIn, CSRF: csrfToken(c), Now: now,
 		FreeRows: sum.FreeRows,

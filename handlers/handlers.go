@@ -15,11 +15,11 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
 	"festa/i18n"
 	"festa/realtime"
+	"festa/seatview"
 	"festa/tickets"
 	"festa/traffic"
 )
@@ -67,7 +67,7 @@ type Deps struct {
 	Config   Config
 	Notifier SeatNotifier
 	Tickets  *tickets.Ring    // signs and verifies ticket tokens
-	Holders  booking.Holders  // holder tags for the live seat map
+	Holders  seatview.Holders // holder tags for the live seat map
 	Live     *realtime.Broker // live seat maps over WebSocket; nil answers /ws/… with 404
 	Now      func() time.Time
 
@@ -97,7 +97,7 @@ type Handler struct {
 	sessions *scs.SessionManager
 	notifier SeatNotifier
 	tickets  *tickets.Ring
-	holders  booking.Holders
+	holders  seatview.Holders
 	live     *realtime.Broker
 	gate     *signInGate
 

@@ -7,10 +7,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
 	"festa/i18n"
+	"festa/sales"
 )
 
 func (h *Handler) showHome(c echo.Context) error {
@@ -38,7 +38,7 @@ func performanceCard(p db.PerformanceWithOccupancy, now time.Time) components.Pe
 	return components.PerformanceCard{
 		Slug: p.Slug, Title: p.Title, HallName: p.HallName,
 		StartsAt: p.StartsAt, SalesOpenAt: p.SalesOpenAt,
-		Status:       booking.SalesStatus(p.Performance, now),
+		Status:       sales.Status(p.Performance, now),
 		PauseMessage: p.PauseMessage,
 		Occupancy:    components.Occupancy(p.Occupancy),
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
+	"festa/sales"
 	"festa/tickets"
 )
 
@@ -46,7 +46,7 @@ func (h *Handler) showTicket(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.CanCancel = t.CheckedInAt == nil && booking.SalesStatus(perf, h.now()) == booking.SalesOpen
+		v.CanCancel = t.CheckedInAt == nil && sales.Status(perf, h.now()) == sales.Open
 		// The confirm redirect adds ?new=1. A later visit (the list, a
 		// bookmark, a reload: festa.js drops the query) has no banner, and
 		// an old link with ?new=1 does not bring it back after a while.

@@ -6,9 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"festa/booking"
 	"festa/components"
 	"festa/db"
+	"festa/sales"
+	"festa/seatview"
 )
 
 // seatFeed is a performance's seat map: every seat and the occupancy
@@ -107,7 +108,7 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 // bannerView is the pause banner as it is at now.
 func (f *seatFeed) bannerView(now time.Time) components.SalesBannerView {
 	p := db.Performance{SalesOpenAt: f.sales.OpenAt, SalesCloseAt: f.sales.CloseAt, Paused: f.sales.Paused}
-	return components.SalesBannerView{Status: booking.SalesStatus(p, now), Message: f.sales.PauseMessage}
+	return components.SalesBannerView{Status: sales.Status(p, now), Message: f.sales.PauseMessage}
 }
 
 // refreshSales re-reads the sales state; when the banner it makes at now
@@ -284,40 +285,16 @@ func (f *seatFeed) full(ctx context.Context, b *builder) error {
 }
 
 // hall lays the seats out on the hall grid, as the page does.
-func (f *seatFeed) hall() components.Hall {
-	placed := make([]components.PlacedSeat, len(f.seats))
-	for i, s := range f.seats {
-		placed[i] = components.PlacedSeat{X: s.X, Seat: f.view(s)}
-	}
-	return components.LayOutHall(placed)
-}
+func (f *seatFeed) hall() components.Hall { return seatview.Hall(f.seats, f.view) }
 
 // view is the seat as every viewer sees it: never "mine" (the same bytes
 // go to everyone; each page recognises its own holder tag).
 func (f *seatFeed) view(s db.SeatState) components.SeatView {
-	return components.SeatView{
-		Label: s.Label, RowLabel: s.RowLabel, Number: s.Number, State: s.State,
-		Accessible: s.Kind == "accessible", Holder: f.tag(f.id, s.StudentID), HeldUntil: s.HeldUntil,
-	}
+	return seatview.View(s, f.tag(f.id, s.StudentID), 0)
 }
 
-// occupancy counts the seats as the page does: blocked seats are not
-// capacity.
-func (f *seatFeed) occupancy() components.Occupancy {
-	var o components.Occupancy
-	for _, s := range f.seats {
-		switch s.State {
-		case "sold":
-			o.Sold++
-		case "held":
-			o.Held++
-		case "available":
-			o.Available++
-		}
-	}
-	o.Capacity = o.Sold + o.Held + o.Available
-	return o
-}
+// occupancy counts the seats as the page does (seatview.Count).
+func (f *seatFeed) occupancy() components.Occupancy { return seatview.Count(f.seats) }
 
 // sameView reports whether two states of a seat look the same to viewers.
 func sameView(a, b db.SeatState) bool {
@@ -344,7 +321,7 @@ type homeFeed struct {
 func statuses(perfs []db.PerformanceWithOccupancy, now time.Time) map[int64]string {
 	out := make(map[int64]string, len(perfs))
 	for _, p := range perfs {
-		out[p.ID] = booking.SalesStatus(p.Performance, now)
+		out[p.ID] = sales.Status(p.Performance, now)
 	}
 	return out
 }
@@ -364,7 +341,7 @@ func renderPills(ctx context.Context, b *builder, perfs []db.PerformanceWithOccu
 func pausedSales(perfs []db.PerformanceWithOccupancy, now time.Time) []components.PausedSales {
 	var out []components.PausedSales
 	for _, p := range perfs {
-		if booking.SalesStatus(p.Performance, now) == booking.SalesPaused {
+		if sales.Status(p.Performance, now) == sales.Paused {
 			out = append(out, components.PausedSales{Slug: p.Slug, Title: p.Title, Message: p.PauseMessage})
 		}
 	}

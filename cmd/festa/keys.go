@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"festa/booking"
 	"festa/db"
+	"festa/seatview"
 	"festa/tickets"
 )
 
@@ -34,20 +34,20 @@ func ticketRing(ctx context.Context, e env, store *db.Store, log *slog.Logger) (
 	return tickets.ParseRing(spec)
 }
 
-// holders loads the key of the live map's holder tags (see booking.Holders),
+// holders loads the key of the live map's holder tags (see seatview.Holders),
 // creating it on first start; every instance shares it through the database.
-func holders(ctx context.Context, store *db.Store) (booking.Holders, error) {
+func holders(ctx context.Context, store *db.Store) (seatview.Holders, error) {
 	v, err := store.SettingOrInit(ctx, "holder_key", func() (string, error) {
 		b := make([]byte, 32)
 		_, err := rand.Read(b)
 		return hex.EncodeToString(b), err
 	})
 	if err != nil {
-		return booking.Holders{}, err
+		return seatview.Holders{}, err
 	}
 	key, err := hex.DecodeString(v)
 	if err != nil {
-		return booking.Holders{}, fmt.Errorf("holder_key setting: %w", err)
+		return seatview.Holders{}, fmt.Errorf("holder_key setting: %w", err)
 	}
-	return booking.NewHolders(key), nil
+	return seatview.NewHolders(key), nil
 }

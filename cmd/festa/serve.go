@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"festa/booking"
 	"festa/db"
 	"festa/handlers"
 	"festa/i18n"
@@ -112,7 +111,7 @@ func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, rea
 	wg.Go(func() { notifier.Run(background) })
 	wg.Go(func() { realtime.NewListener(store, live, log).Run(background) })
 	wg.Go(func() {
-		booking.Sweep(background, store, 5*time.Second, func(ids []int64) {
+		realtime.SweepHolds(background, store, 5*time.Second, func(ids []int64) {
 			for _, id := range ids {
 				notifier.Poke(id)
 			}

@@ -1,4 +1,4 @@
-package booking
+package realtime
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"festa/db"
 )
 
-// Sweep frees expired holds every interval until ctx ends, and calls
-// changed with the performances it touched (to wake their viewers).
+// SweepHolds frees expired holds every interval until ctx ends, and calls
+// changed with the performances it touched (to wake their viewers: the
+// caller pokes its Notifier).
 // Viewers and bookings already treat an expired hold as free, so the
 // sweeper only tidies the tables, writes the audit trail and pushes the
 // change live; if it stops, nobody is locked out of a seat. Every instance
-// runs one: the performance row lock makes concurrent sweeps harmless.
-func Sweep(ctx context.Context, store *db.Store, interval time.Duration, changed func([]int64), log *slog.Logger) {
+// runs one: each sweep locks the rows it frees, so two instances never
+// free one hold twice.
+func SweepHolds(ctx context.Context, store *db.Store, interval time.Duration, changed func([]int64), log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

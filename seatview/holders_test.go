@@ -1,13 +1,13 @@
-package booking_test
+package seatview_test
 
 import (
 	"testing"
 
-	"festa/booking"
+	"festa/seatview"
 )
 
 func TestHolderTags(t *testing.T) {
-	a, b := booking.NewHolders([]byte("key a")), booking.NewHolders([]byte("key b"))
+	a, b := seatview.NewHolders([]byte("key a")), seatview.NewHolders([]byte("key b"))
 	if a.Tag(1, 0) != "" {
 		t.Error("no student must have no tag")
 	}
@@ -22,7 +22,7 @@ func TestHolderTags(t *testing.T) {
 // A student's tag differs from one performance to the next, so the public
 // seat maps cannot be joined to follow one student.
 func TestHolderTagsDifferAcrossPerformances(t *testing.T) {
-	h := booking.NewHolders([]byte("key"))
+	h := seatview.NewHolders([]byte("key"))
 	seen := map[string]int64{}
 	for perf := int64(1); perf <= 50; perf++ {
 		tag := h.Tag(perf, 7)

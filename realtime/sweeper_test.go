@@ -1,4 +1,4 @@
-package booking_test
+package realtime_test
 
 import (
 	"context"
@@ -7,38 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"festa/booking"
 	"festa/db"
 	"festa/db/dbtest"
 	"festa/demo"
 	"festa/passhash"
+	"festa/realtime"
 )
-
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
-func TestSalesStatus(t *testing.T) {
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	p := db.Performance{SalesOpenAt: now.Add(-time.Hour), SalesCloseAt: now.Add(time.Hour)}
-	cases := []struct {
-		name string
-		edit func(*db.Performance)
-		want string
-	}{
-		{"open", func(*db.Performance) {}, booking.SalesOpen},
-		{"before opening", func(p *db.Performance) { p.SalesOpenAt = now.Add(time.Second) }, booking.SalesSoon},
-		{"at the opening second", func(p *db.Performance) { p.SalesOpenAt = now }, booking.SalesOpen},
-		{"at closing", func(p *db.Performance) { p.SalesCloseAt = now }, booking.SalesClosed},
-		{"paused", func(p *db.Performance) { p.Paused = true }, booking.SalesPaused},
-		{"paused but closed", func(p *db.Performance) { p.Paused, p.SalesCloseAt = true, now.Add(-time.Second) }, booking.SalesClosed},
-	}
-	for _, c := range cases {
-		q := p
-		c.edit(&q)
-		if got := booking.SalesStatus(q, now); got != c.want {
-			t.Errorf("%s: %s, want %s", c.name, got, c.want)
-		}
-	}
-}
 
 func TestSweepFreesExpiredHoldsAndReports(t *testing.T) {
 	store := dbtest.New(t)
@@ -56,7 +30,7 @@ func TestSweepFreesExpiredHoldsAndReports(t *testing.T) {
 	got := make(chan []int64, 1)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go booking.Sweep(sctx, store, 20*time.Millisecond, func(ids []int64) { got <- ids }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go realtime.SweepHolds(sctx, store, 20*time.Millisecond, func(ids []int64) { got <- ids }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	select {
 	case ids := <-got:
 		if len(ids) != 1 || ids[0] != perf.ID {

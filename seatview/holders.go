@@ -1,4 +1,4 @@
-package booking
+package seatview
 
 import (
 	"crypto/hmac"
