@@ -25,11 +25,10 @@ import (
 	"festa/db/dbtest"
 	"festa/demo"
 	"festa/handlers"
-	"festa/i18n"
 	"festa/passhash"
 	"festa/realtime"
 	"festa/seatview"
-	"festa/static"
+	"festa/server"
 	"festa/tickets"
 	"festa/traffic"
 )
@@ -111,14 +110,6 @@ func StartEmpty(t testing.TB, opts Options) *App {
 // Serve runs the handler stack on store.
 func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	t.Helper()
-	messages, err := i18n.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := static.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
 	key, err := tickets.GenerateKey("test1")
 	if err != nil {
@@ -132,46 +123,28 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	holders := seatview.NewHolders([]byte("apptest holder key"))
-	// Live updates run as in `festa serve`: a broker, the notifier the
-	// handlers poke, and a LISTEN connection of this app's own.
-	live := realtime.NewBroker(realtime.Config{
-		Store: store, Messages: messages, Logger: logger, Registry: reg, HolderTag: holders.Tag,
-	})
-	notifier := realtime.NewNotifier(store, live, logger)
-	listener := realtime.NewListener(store, live, logger)
-	if opts.LiveCatchUp > 0 {
-		listener.CatchUpEvery = opts.LiveCatchUp
-	}
-	background, stopBackground := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { notifier.Run(background) })
-	wg.Go(func() { listener.Run(background) })
-	pageViews := traffic.NewCounter(store, logger, opts.Now)
-	wg.Go(func() { pageViews.Run(background, traffic.FlushEvery) })
-	h := handlers.New(handlers.Deps{
-		Tickets: ring, Holders: holders,
-		Store: store, Messages: messages, Assets: assets, Registry: reg,
-		Logger: logger,
+	// The instance `festa serve` runs, on a test clock and a test key.
+	app, err := server.New(server.Options{
+		Store: store, Logger: logger, Registry: reg, Tickets: ring,
+		Holders: seatview.NewHolders([]byte("apptest holder key")),
 		Config: handlers.Config{BaseURL: "http://festa.test", TrustedProxies: opts.TrustedProxies,
 			SignInChecks: opts.SignInChecks, SignInWait: opts.SignInWait},
-		Now:      opts.Now,
-		Notifier: notifier, Live: live,
-		PageViews: pageViews,
+		Now: opts.Now, LiveCatchUp: opts.LiveCatchUp,
 	})
-	srv := httptest.NewServer(h.Echo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.Handler.Echo())
 	t.Cleanup(srv.Close)
 	// Runs before srv.Close (cleanups run last first): viewers get 1012,
-	// then the notifier and the listener stop, before the database goes.
+	// then the background work stops, before the database goes.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		live.Close(ctx)
-		stopBackground()
-		wg.Wait()
+		app.Close(ctx)
 	})
-	return &App{URL: srv.URL, Store: store, Demo: res, Handler: h, Registry: reg, Ring: ring, Live: live, Notifier: notifier,
-		PageViews: pageViews}
+	return &App{URL: srv.URL, Store: store, Demo: res, Handler: app.Handler, Registry: reg, Ring: ring,
+		Live: app.Live, Notifier: app.Notifier, PageViews: app.PageViews}
 }
 
 // Client is a cookie-keeping HTTP client that remembers the page's CSRF

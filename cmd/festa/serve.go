@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,10 +15,7 @@ import (
 
 	"festa/db"
 	"festa/handlers"
-	"festa/i18n"
-	"festa/realtime"
-	"festa/static"
-	"festa/traffic"
+	"festa/server"
 )
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -81,14 +77,6 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 // set, is called with the bound address once it accepts connections.
 func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, ready func(addr string)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	messages, err := i18n.New()
-	if err != nil {
-		return err
-	}
-	assets, err := static.New()
-	if err != nil {
-		return err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ring, err := ticketRing(ctx, e, store, log)
@@ -99,47 +87,29 @@ func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, rea
 	if err != nil {
 		return err
 	}
-	// Live seat maps: this instance's hubs and sockets, the NOTIFY sender
-	// the booking handlers poke, and the one LISTEN connection. They stop
-	// after the server: viewers first (close 1012), then the last NOTIFY.
-	live := realtime.NewBroker(realtime.Config{
-		Store: store, Messages: messages, Logger: log, Registry: reg, HolderTag: holderTags.Tag,
+	// The live parts stop after the HTTP server: viewers first (close
+	// 1012), then the last NOTIFY and page views.
+	app, err := server.New(server.Options{
+		Store: store, Config: cfg, Logger: log, Registry: reg, Tickets: ring, Holders: holderTags,
 	})
-	notifier := realtime.NewNotifier(store, live, log)
-	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { notifier.Run(background) })
-	wg.Go(func() { realtime.NewListener(store, live, log).Run(background) })
-	wg.Go(func() {
-		realtime.SweepHolds(background, store, 5*time.Second, func(ids []int64) {
-			for _, id := range ids {
-				notifier.Poke(id)
-			}
-		}, log)
-	})
-	// Page views for the traffic view are counted in memory and written
-	// every few seconds; stopping the background (after the server has
-	// drained) writes the last ones.
-	pageViews := traffic.NewCounter(store, log, nil)
-	wg.Go(func() { pageViews.Run(background, traffic.FlushEvery) })
+	if err != nil {
+		return err
+	}
+	closed := false
 	defer func() {
-		stopBackground()
-		wg.Wait()
+		if !closed {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			app.Close(ctx)
+		}
 	}()
-	h := handlers.New(handlers.Deps{
-		Store: store, Messages: messages, Assets: assets, Logger: log, Registry: reg,
-		Config:  cfg,
-		Tickets: ring, Holders: holderTags,
-		Notifier: notifier, Live: live,
-		PageViews: pageViews,
-	})
 	addr := e.get("FESTA_ADDR", ":8080")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           h.Echo(),
+		Handler:           app.Handler.Echo(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -162,11 +132,12 @@ func serve(ctx context.Context, e env, store *db.Store, cfg handlers.Config, rea
 	defer cancel()
 	// Shutdown does not track WebSockets (they are hijacked); as soon as it
 	// stops accepting, every viewer is sent 1012 and reconnects elsewhere.
-	srv.RegisterOnShutdown(func() { live.Close(shutdownCtx) })
+	srv.RegisterOnShutdown(func() { app.Live.Close(shutdownCtx) })
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
-	if err := live.Close(shutdownCtx); err != nil {
+	closed = true
+	if err := app.Close(shutdownCtx); err != nil {
 		return fmt.Errorf("serve: close live viewers: %w", err)
 	}
 	return nil
