@@ -37,6 +37,7 @@ func TestFreshPageGetsNoFullState(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{})
 	perf := performance(t, app.Store, "opening")
 	version, at := pagePosition(t, app.Store, perf)
+	had := dbSeats(t, app.Store, perf)
 	v := dial(t, app.URL, since("opening", version, at), "ko", nil)
 	waitFor(t, "the viewer admitted", func() bool {
 		return counter(t, app.Registry, "festa_live_first_messages_total") == 1
@@ -45,8 +46,8 @@ func TestFreshPageGetsNoFullState(t *testing.T) {
 	hold(t, app.Store, perf, students(t, app.Store, 1)[0], time.Hour, "C12")
 	app.Notifier.Poke(perf)
 	els := v.next()
-	if got := ids(els); got != "seat-C12,occupancy" {
-		t.Fatalf("first message after a fresh page: %s, want seat-C12,occupancy", got)
+	if got := news(els, had); got != "seat-C12,occupancy" {
+		t.Fatalf("first message after a fresh page: %s, want seat-C12,occupancy", ids(els))
 	}
 	// The message's horizon never goes back (it may stay where it was
 	// while another transaction is still open).
@@ -91,10 +92,11 @@ func TestBehindPageGetsOnlyChanges(t *testing.T) {
 	// Reconnecting from the position that message gave: only what changed
 	// after it.
 	v.c.CloseNow()
+	had := dbSeats(t, app.Store, perf)
 	hold(t, app.Store, perf, st[1], time.Hour, "E5")
 	again := dial(t, app.URL, since("opening", v.version, time.Unix(v.at, 0)), "ko", nil)
-	if got := ids(again.next()); got != "seat-E5,occupancy" {
-		t.Fatalf("after a reconnect: %s, want seat-E5,occupancy", got)
+	if els := again.next(); news(els, had) != "seat-E5,occupancy" {
+		t.Fatalf("after a reconnect: %s, want seat-E5,occupancy", ids(els))
 	}
 }
 
