@@ -412,7 +412,7 @@ func TestExportsOpenSafelyInExcel(t *testing.T) {
 
 	// The audit log under a filter, the same as the viewer's.
 	recs = readCSV(t, council, app, "/admin/audit.csv?student=10102", "audit")
-	if len(recs) != 3 || recs[1][4] != "confirm" || recs[2][4] != "hold" || recs[1][7] != "10102" || recs[1][8] != "'"+formula {
+	if len(recs) != 4 || recs[1][4] != "confirm" || recs[2][4] != "hold" || recs[3][4] != "login" || recs[1][7] != "10102" || recs[1][8] != "'"+formula {
 		t.Errorf("audit export for 10102: %q", recs)
 	}
 	if status, _ := council.Get("/admin/audit.csv?student=abc"); status != http.StatusBadRequest {

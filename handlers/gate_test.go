@@ -211,11 +211,11 @@ func TestGateAnyChangedByteIsInvalid(t *testing.T) {
 func TestGateAccess(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 2})
 	_, token := gateTicket(t, app, "10101", "opening", "E6")
-	before := app.Fingerprint(t)
 	logged := func() int { return app.Count(t, `SELECT count(*) FROM scan_log`) }
 
 	student := app.NewClient(t)
-	student.SignIn("10102")
+	student.SignIn("10102") // audited as a sign-in, before the fingerprint
+	before := app.Fingerprint(t)
 	resp, _ := student.Do(mustRequest(t, http.MethodGet, app.URL+"/gate"))
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/staff/login?next=%2Fgate") {
 		t.Errorf("student GET /gate: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
