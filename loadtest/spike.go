@@ -31,8 +31,12 @@ type Options struct {
 	URL   string    // festa or nginx in front of it, e.g. http://127.0.0.1:8080
 	Store *db.Store // the database behind URL: set-up and the final checks
 
-	Students    int
-	Viewers     int
+	Students int
+	Viewers  int
+	// ViewerURLs spreads the viewers over several instances in turn
+	// (default: all at URL), e.g. to watch two instances straight while
+	// students book through nginx.
+	ViewerURLs  []string
 	Seats       int           // size of the fresh performance
 	Performance string        // or the slug of an existing one to use
 	OpenIn      time.Duration // from the moment everyone is signed in and watching to the opening
@@ -142,7 +146,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	o.Log("opening %d viewers…", o.Viewers)
-	vs := openViewers(ctx, o.URL, setup.Slug, o.Viewers, b)
+	bases := o.ViewerURLs
+	if len(bases) == 0 {
+		bases = []string{o.URL}
+	}
+	vs := openViewers(ctx, bases, setup.Slug, o.Viewers, b)
 	defer vs.close()
 	r.Live.Connected, r.Live.DialErrors = len(vs.list), vs.dialErrors
 	if err := setup.Open(ctx, o.Store, o.OpenIn); err != nil {

@@ -98,16 +98,21 @@ type viewers struct {
 	stopping   atomic.Bool
 }
 
-// openViewers dials n viewers, at most 100 at a time, and starts reading.
-// Each gets the whole hall first (it connects without a page's position).
-func openViewers(ctx context.Context, base, slug string, n int, b *board) *viewers {
+// openViewers dials n viewers, at most 100 at a time, spread in turn over
+// bases (festa instances, or nginx), and starts reading. Each gets the
+// whole hall first (it connects without a page's position).
+func openViewers(ctx context.Context, bases []string, slug string, n int, b *board) *viewers {
 	vs := &viewers{}
-	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws/p/" + slug
+	var wsURLs []string
+	for _, base := range bases {
+		wsURLs = append(wsURLs, "ws"+strings.TrimPrefix(base, "http")+"/ws/p/"+slug)
+	}
 	hdr := http.Header{"Accept-Language": {"ko"}, "User-Agent": {"festa-bench-spike"}}
 	var mu sync.Mutex
 	var dialing sync.WaitGroup
 	sem := make(chan struct{}, 100)
-	for range n {
+	for i := range n {
+		wsURL := wsURLs[i%len(wsURLs)]
 		sem <- struct{}{}
 		dialing.Go(func() {
 			defer func() { <-sem }()

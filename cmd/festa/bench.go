@@ -37,6 +37,14 @@ new codes hashed cheaply (passhash.Fast) on every run.`)
 	dbURL := fs.String("database-url", e.getenv("DATABASE_URL"), "PostgreSQL behind -url (default $DATABASE_URL)")
 	fs.IntVar(&o.Students, "students", 300, "students who sign in and book")
 	fs.IntVar(&o.Viewers, "viewers", 200, "live seat-map viewers (WebSockets)")
+	fs.Func("viewer-urls", "comma-separated base URLs the viewers connect to in turn (default -url), e.g. each instance behind nginx", func(s string) error {
+		for _, u := range strings.Split(s, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				o.ViewerURLs = append(o.ViewerURLs, strings.TrimRight(u, "/"))
+			}
+		}
+		return nil
+	})
 	fs.IntVar(&o.Seats, "seats", 60, "seats of the fresh performance")
 	fs.StringVar(&o.Performance, "performance", "", "use this existing performance (slug) instead of a fresh one")
 	fs.IntVar(&o.TicketLimit, "limit", 1, "ticket limit of the fresh performance")
