@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -222,17 +224,35 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	}
 	st, _ := h.student(c)
 	ctx := c.Request().Context()
-	// Someone may take the chosen seat between the look and the hold; try a
-	// few times before giving up.
-	for range 3 {
+	load := func(ctx context.Context) ([]db.SeatState, error) {
 		seats, _, err := h.store.PerformanceSeats(ctx, perf.ID)
+		return seats, err
+	}
+	// Someone may take the chosen seat between the look and the hold, and
+	// at the opening many press "best available" in the same instant, all
+	// shown the same seats. The first try takes the best seat; each retry
+	// picks at random among more of the best ones (bestSpread), so a crowd
+	// spreads over the front rows instead of queueing for one seat.
+	tried := map[string]bool{}
+	for _, spread := range bestSpread {
+		seats, err := h.recentSeats.get(ctx, perf.ID, load)
 		if err != nil {
 			return err
 		}
-		label, ok := seatpick.Best(pickable(seats, st.ID), seatpick.Options{})
-		if !ok {
-			return fail(http.StatusConflict, "booking.sold_out")
+		var fresh []string
+		for _, l := range seatpick.Ranked(pickable(seats, st.ID), seatpick.Options{}, spread+len(tried)) {
+			if !tried[l] {
+				fresh = append(fresh, l)
+			}
 		}
+		if len(fresh) == 0 {
+			if len(tried) == 0 {
+				return fail(http.StatusConflict, "booking.sold_out")
+			}
+			break
+		}
+		label := fresh[rand.IntN(min(spread, len(fresh)))]
+		tried[label] = true
 		res, err := h.store.Hold(ctx, perf.ID, label, st.ID, actor(c, st.ID))
 		if errors.Is(err, db.ErrSeatTaken) {
 			continue
@@ -245,6 +265,10 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	}
 	return fail(http.StatusConflict, "booking.busy")
 }
+
+// bestSpread is how many of the best free seats each try of "best
+// available" chooses among: the best one first, then ever wider.
+var bestSpread = []int{1, 8, 32, 128, 512}
 
 // pickable is the hall as the best-seat picker sees it; the student's own
 // hold counts as taken, so "best available" finds them another seat.

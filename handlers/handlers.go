@@ -98,8 +98,10 @@ type Handler struct {
 	notifier SeatNotifier
 	tickets  *tickets.Ring
 	holders  seatview.Holders
-	live     *realtime.Broker
-	gate     *signInGate
+	// recentSeats shares seat readings among best-available taps.
+	recentSeats seatSnapshots
+	live        *realtime.Broker
+	gate        *signInGate
 
 	pageViews *traffic.Counter // nil when nothing counts views
 }

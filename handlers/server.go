@@ -59,10 +59,15 @@ func (h *Handler) Echo() *echo.Echo {
 		// it (most htmx fragments) go uncompressed.
 		Level:     1,
 		MinLength: 1024,
-		// WebSockets and the metrics scrape compress themselves, or not at all.
+		// WebSockets and the metrics scrape compress themselves, or not at
+		// all. Answers to POSTs (a tap's few seats and hold panel) are not
+		// compressed either: each compressing answer holds a deflate
+		// writer of a few hundred KB while it is written, and a thousand
+		// taps at the opening held a thousand of them.
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
-			return strings.HasPrefix(p, "/ws/") || p == "/metrics" || strings.HasPrefix(p, "/static/")
+			return c.Request().Method != http.MethodGet ||
+				strings.HasPrefix(p, "/ws/") || p == "/metrics" || strings.HasPrefix(p, "/static/")
 		},
 	}))
 	e.Use(h.localize)

@@ -81,8 +81,20 @@ const (
 // Best does not modify seats. If two seats share a Row and X, which is a
 // caller bug, they are treated as separate segments rather than neighbours.
 func Best(seats []Seat, opts Options) (label string, ok bool) {
-	if len(seats) == 0 {
+	ranked := Ranked(seats, opts, 1)
+	if len(ranked) == 0 {
 		return "", false
+	}
+	return ranked[0], true
+}
+
+// Ranked returns the labels of the n best free seats, best first, by
+// Best's rules (Best is its first). Students pressing "best available" at
+// the same instant would all be offered the same seat; a caller spreads
+// them over the first few of these instead.
+func Ranked(seats []Seat, opts Options, n int) []string {
+	if len(seats) == 0 || n <= 0 {
+		return nil
 	}
 
 	// The hall's extent gives the centre line and the normalisation of the
@@ -112,28 +124,38 @@ func Best(seats []Seat, opts Options) (label string, ok bool) {
 		return cmp.Or(cmp.Compare(sa.Row, sb.Row), cmp.Compare(sa.X, sb.X))
 	})
 
-	best := -1
-	var bestKey key
+	type candidate struct {
+		i int32
+		k key
+	}
+	var cands []candidate
 	for p, i := range order {
 		s := &seats[i]
 		if !s.Free {
 			continue
 		}
-		k := key{
+		cands = append(cands, candidate{i, key{
 			tier:  tierOf(s.Accessible, opts.PreferAccessible),
 			holes: strands(seats, order, p),
 			score: sc.score(s.Row, s.X),
 			row:   s.Row,
 			x:     s.X,
-		}
-		if best < 0 || k.less(bestKey) {
-			best, bestKey = int(i), k
-		}
+		}})
 	}
-	if best < 0 {
-		return "", false
+	slices.SortFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.k.less(b.k):
+			return -1
+		case b.k.less(a.k):
+			return 1
+		}
+		return 0
+	})
+	out := make([]string, 0, min(n, len(cands)))
+	for _, c := range cands[:min(n, len(cands))] {
+		out = append(out, seats[c.i].Label)
 	}
-	return seats[best].Label, true
+	return out
 }
 
 // key orders candidate seats; smaller is better in every field, compared in

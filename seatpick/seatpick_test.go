@@ -485,3 +485,48 @@ func BenchmarkBest(b *testing.B) {
 		})
 	}
 }
+
+// Ranked's first seat is Best's, and it lists distinct free seats, as
+// many as asked for or as are free.
+func TestRankedStartsWithBest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for trial := range 200 {
+		var seats []Seat
+		free := 0
+		for r := range 6 {
+			for x := range 12 {
+				if x == 5 {
+					continue // an aisle
+				}
+				f := rng.IntN(3) > 0
+				if f {
+					free++
+				}
+				seats = append(seats, Seat{Label: fmt.Sprintf("%c%d", 'A'+r, x+1), Row: r, X: x, Free: f, Accessible: rng.IntN(20) == 0})
+			}
+		}
+		best, ok := Best(seats, Options{})
+		ranked := Ranked(seats, Options{}, 8)
+		if !ok {
+			if len(ranked) != 0 {
+				t.Fatalf("trial %d: nothing free but Ranked gave %v", trial, ranked)
+			}
+			continue
+		}
+		if ranked[0] != best || len(ranked) != min(8, free) {
+			t.Fatalf("trial %d: Ranked %v, Best %s, %d free", trial, ranked, best, free)
+		}
+		seen := map[string]bool{}
+		for _, l := range ranked {
+			if seen[l] {
+				t.Fatalf("trial %d: %s twice in %v", trial, l, ranked)
+			}
+			seen[l] = true
+			for _, s := range seats {
+				if s.Label == l && !s.Free {
+					t.Fatalf("trial %d: %s is taken", trial, l)
+				}
+			}
+		}
+	}
+}
