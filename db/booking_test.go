@@ -265,6 +265,26 @@ func TestConfirmIsIdempotentAndNeedsALiveHold(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM audit_log WHERE action = 'expire' AND seat_label = 'E8'`); n != 1 {
 		t.Errorf("taking over an expired hold logged %d expiries", n)
 	}
+
+	// Once the sweeper has freed the hold, the student is still told it ran
+	// out; after a hold given back since, there is simply no hold.
+	dave := f.student("10104")
+	asDave := db.Actor{Kind: "student", ID: dave}
+	f.store.Hold(ctx, f.opening.ID, "E9", dave, asDave)
+	f.exec(`UPDATE performance_seats SET held_until = now() - interval '1 second' WHERE student_id = $1`, dave)
+	if _, err := f.store.ExpireHolds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Confirm(ctx, f.opening.ID, dave, newID, sign, asDave); !errors.Is(err, db.ErrHoldExpired) {
+		t.Fatalf("confirm of a swept hold: %v, want hold expired", err)
+	}
+	f.store.Hold(ctx, f.opening.ID, "E10", dave, asDave)
+	if err := f.store.Release(ctx, f.opening.ID, "E10", dave, asDave); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Confirm(ctx, f.opening.ID, dave, newID, sign, asDave); !errors.Is(err, db.ErrNoHold) {
+		t.Fatalf("confirm after giving the hold back: %v, want no hold", err)
+	}
 }
 
 func TestCancelFreesTheSeat(t *testing.T) {

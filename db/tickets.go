@@ -50,19 +50,37 @@ type NewTicketID func() (string, error)
 // festa_confirm, which takes the lock and issues them only if the live holds
 // are still exactly those seats, in one statement. If they changed in
 // between (the student held a seat in another tab, a hold ran out on the
-// boundary), Confirm does it all again in a transaction that takes the lock
-// first, where nothing can change between the look and the write: slower,
+// boundary), Confirm does it all again in a transaction that takes the
+// student's booking lock first (festa_lock_student, migration 012), where
+// none of their holds can change between the look and the write: slower,
 // and rare.
+//
+// A student whose hold has run out is told so (ErrHoldExpired) whether or
+// not the sweeper has freed it yet: once it has, the hold is gone from the
+// seats, and only the audit log remembers it.
 func (s *Store) Confirm(ctx context.Context, performanceID, studentID int64, newID NewTicketID, sign Signer, a Actor) ([]Ticket, error) {
 	ids, err := confirm(ctx, s.Pool, performanceID, studentID, newID, sign, a)
 	if errors.Is(err, errHoldsChanged) {
 		err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT FROM performances WHERE id = $1 FOR NO KEY UPDATE`, performanceID); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT festa_lock_student($1)`, studentID); err != nil {
 				return err
 			}
 			ids, err = confirm(ctx, tx, performanceID, studentID, newID, sign, a)
 			return err
 		})
+	}
+	if errors.Is(err, ErrNoHold) {
+		var last string
+		// The student's last hold event here in the last ten minutes: a
+		// hold that ran out and was swept leaves an 'expire' by the system.
+		qerr := s.Pool.QueryRow(ctx, `SELECT action FROM audit_log
+			WHERE performance_id = $1 AND at > now() - interval '10 minutes'
+			  AND ((actor_kind = 'student' AND actor_id = $2 AND action IN ('hold', 'release'))
+			    OR (action = 'expire' AND (before->>'student_id')::bigint = $2))
+			ORDER BY id DESC LIMIT 1`, performanceID, studentID).Scan(&last)
+		if qerr == nil && last == "expire" {
+			err = ErrHoldExpired
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("db: confirm: %w", mapRaised(err))
