@@ -5,6 +5,7 @@
 package apptest
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -70,6 +71,11 @@ type Options struct {
 	// zero keeps the defaults.
 	SignInChecks int
 	SignInWait   time.Duration
+	// SweepEvery is the hold sweeper's interval. The test server runs the
+	// sweeper as festa serve does, but by default only once an hour, so a
+	// test that makes a hold run out decides itself what happens to it; a
+	// test of sweeping sets it short.
+	SweepEvery time.Duration
 	// Logger receives the server's logs; default none.
 	Logger *slog.Logger
 }
@@ -130,6 +136,7 @@ func Serve(t testing.TB, store *db.Store, res demo.Result, opts Options) *App {
 		Config: handlers.Config{BaseURL: "http://festa.test", TrustedProxies: opts.TrustedProxies,
 			SignInChecks: opts.SignInChecks, SignInWait: opts.SignInWait},
 		Now: opts.Now, LiveCatchUp: opts.LiveCatchUp,
+		SweepEvery: cmp.Or(opts.SweepEvery, time.Hour),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,10 @@ import (
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // The instance tests run is the one `festa serve` runs, hold sweeper
-// included: a hold that ran out is written down as expired by the system
-// without anyone asking.
+// included (tests choose how often it runs): a hold that ran out is
+// written down as expired by the system without anyone asking.
 func TestInstanceSweepsExpiredHolds(t *testing.T) {
-	app := apptest.Start(t, apptest.Options{Students: 2})
+	app := apptest.Start(t, apptest.Options{Students: 2, SweepEvery: 200 * time.Millisecond})
 	c := app.NewClient(t)
 	c.SignIn(app.Demo.Students[0].No)
 	c.Get("/p/opening")
