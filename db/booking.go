@@ -112,12 +112,12 @@ func scanSeatStateAnd(row pgx.CollectableRow, more ...any) (SeatState, error) {
 	return st, err
 }
 
-// Booking writes are PL/pgSQL functions (migrations/003_booking_functions.sql):
-// each takes the performance row lock, the one lock every seat change of a
-// performance waits for, and does all its reads and writes in one statement,
-// so the lock is held for no client-server round trip. A Go transaction made
-// about seven round trips under it, each one paid again by every student
-// queued behind it in the opening minute.
+// Booking writes are PL/pgSQL functions (migrations/003_booking_functions.sql,
+// with the locks of 012): each takes its locks (the student's, the
+// performance row for share, then the seats) and does all its reads and
+// writes in one statement, so no lock is held across a client-server round
+// trip. A Go transaction made about seven round trips under its locks, each
+// paid again by every student queued behind it in the opening minute.
 //
 // A function answers a refused request with a result code and writes
 // nothing; refusals maps the codes to the sentinel errors.

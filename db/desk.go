@@ -12,7 +12,7 @@ import (
 
 // The ticket desk (handlers/admin_desk.go): the council finds a student or
 // a seat and fixes what went wrong. Every write is one of the festa_desk_*
-// functions of migrations/007_ticket_desk.sql, under the performance lock,
+// functions of migrations/007_ticket_desk.sql, under the seats' locks,
 // with audit rows naming the council member and the reason they gave.
 
 // Desk refusals, besides the booking errors (ErrSeatTaken, ErrSeatBlocked,

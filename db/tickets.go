@@ -32,7 +32,7 @@ type Ticket struct {
 }
 
 // Signer makes a ticket's token. Confirm calls it before it takes the
-// performance lock, with the ticket's final details (the database checks
+// student's lock, with the ticket's final details (the database checks
 // under the lock that they still hold); the store never sees a signing key.
 type Signer func(ticketID, performanceSlug, seatLabel string, issuedAt time.Time) (keyID, token string, err error)
 
@@ -44,8 +44,8 @@ type NewTicketID func() (string, error)
 // ticket. It is idempotent: with no hold but an active ticket already (a
 // double click, a resubmitted form), it returns that ticket.
 //
-// Tokens are signed in Go, and signing under the performance lock would
-// cost a round trip per step. So Confirm first looks at the student's live
+// Tokens are signed in Go, and signing under the student's lock would cost
+// a round trip per step. So Confirm first looks at the student's live
 // holds without the lock, signs a ticket for each, and hands them all to
 // festa_confirm, which takes the lock and issues them only if the live holds
 // are still exactly those seats, in one statement. If they changed in
@@ -219,7 +219,7 @@ func (s *Store) CancelTicket(ctx context.Context, id string, studentID int64, a 
 // audit log, and returns the performances it changed. Viewers already see
 // an expired hold as free; this makes the tables agree and wakes them up.
 // Each performance is swept by one festa_expire_holds statement, so the
-// sweep holds the performance lock for no round trip.
+// sweep holds its seats' locks for no round trip.
 func (s *Store) ExpireHolds(ctx context.Context) ([]int64, error) {
 	rows, _ := s.Pool.Query(ctx, `SELECT DISTINCT performance_id FROM performance_seats WHERE state = 'held' AND held_until <= now()`)
 	perfs, err := pgx.CollectRows(rows, pgx.RowTo[int64])

@@ -19,7 +19,7 @@ import (
 // The ticket desk (routes.go puts it behind the council role): find a
 // student by number or name, or a seat of a performance, and fix what went
 // wrong for them. Each action is a form with a reason, applied by one
-// festa_desk_* function under the performance lock (db/desk.go), which
+// festa_desk_* function under the seats' locks (db/desk.go), which
 // keeps the seat rules and writes the audit rows; a success comes back to
 // the page the form was on with a notice, a refusal says why and changes
 // nothing.
