@@ -99,14 +99,26 @@ func TestBadTrustedProxiesIsOneClearError(t *testing.T) {
 
 // serve migrates, answers /healthz, and stops cleanly when its context ends.
 func TestServeMigratesAndShutsDown(t *testing.T) {
-	url := dbtest.URL(t)
+	addr, stop := startServe(t, dbtest.URL(t))
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stop()
+}
+
+// startServe runs `festa serve` against the database at url on a free
+// port and returns its address once it is serving; stop ends it and fails
+// the test unless it stops cleanly within 15 s.
+func startServe(t *testing.T, url string) (addr string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb lockedBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"festa", "serve"}, getenv(map[string]string{"DATABASE_URL": url, "FESTA_ADDR": "127.0.0.1:0"}), &out, &errb)
 	}()
-	var addr string
 	for i := 0; i < 100 && addr == ""; i++ {
 		time.Sleep(50 * time.Millisecond)
 		for _, l := range strings.Split(errb.String(), "\n") {
@@ -119,19 +131,17 @@ func TestServeMigratesAndShutsDown(t *testing.T) {
 		cancel()
 		t.Fatalf("server did not start: %s", errb.String())
 	}
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
+	return addr, func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve returned %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop")
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
 
