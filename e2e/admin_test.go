@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coder/websocket"
 
 	"festa/apptest"
 	"festa/browsertest"
@@ -133,23 +132,8 @@ func TestCouncilConsoleInABrowser(t *testing.T) {
 	hold.SignIn("10105")
 	hold.Post("/p/opening/hold", url.Values{"seat": {"E9"}}, true)
 	// Three people watching the seat map and one the home page.
-	for _, path := range []string{"/ws/p/opening", "/ws/p/opening", "/ws/p/opening", "/ws/home"} {
-		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		c, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(app.URL, "http")+path, nil)
-		cancel()
-		if err != nil {
-			t.Fatalf("watch %s: %v", path, err)
-		}
-		c.SetReadLimit(1 << 20)
-		go func() {
-			for {
-				if _, _, err := c.Read(context.Background()); err != nil {
-					return
-				}
-			}
-		}()
-		t.Cleanup(func() { c.CloseNow() })
-	}
+	watch(t, app, "/ws/p/opening", 3)
+	watch(t, app, "/ws/home", 1)
 
 	ctx := browsertest.New(t, browsertest.Options{Width: 1280, Height: 800})
 	run := func(actions ...chromedp.Action) { t.Helper(); browsertest.Run(t, ctx, actions...) }
