@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -27,8 +28,9 @@ func TestWindowFollowsTheFanoutBudget(t *testing.T) {
 	}
 	// publish takes the cost from what the sockets spent since the last
 	// batch, and starts counting afresh.
+	h = newHub(b, 1)
 	h.spent.Add(int64(30 * time.Millisecond))
-	h.batchCost = time.Duration(h.spent.Swap(0))
+	h.publish(&delta{render: func(context.Context, *builder) error { return nil }})
 	if h.window() != 60*time.Millisecond || h.spent.Load() != 0 {
 		t.Errorf("window %v after 30 ms of writes, want 60 ms", h.window())
 	}
