@@ -138,16 +138,8 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 		return components.PerformanceView{}, err
 	}
 	st, signedIn := h.student(c)
-	v := components.PerformanceView{
-		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName, Horizon: horizon,
-		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
-		Status: sales.Status(perf, h.now()), PauseMessage: perf.PauseMessage,
-		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
-		SignedIn: signedIn, CSRF: csrfToken(c), Now: h.now(),
-	}
-	if signedIn {
-		v.HolderTag = h.holders.Tag(perf.ID, st.ID)
-	}
+	v := h.viewOf(c, perf, st, signedIn)
+	v.Horizon = horizon
 	v.Hall, v.Occupancy, v.MyHolds = h.drawHall(perf.ID, seats, st.ID)
 	if signedIn {
 		ts, err := h.store.StudentTickets(ctx, st.ID)
@@ -163,6 +155,23 @@ func (h *Handler) performanceView(c echo.Context, perf db.Performance) (componen
 	return v, nil
 }
 
+// viewOf is what every view of perf says besides its seats: the
+// performance, its sales state now, and who is looking.
+func (h *Handler) viewOf(c echo.Context, perf db.Performance, st signedInStudent, signedIn bool) components.PerformanceView {
+	now := h.now()
+	v := components.PerformanceView{
+		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
+		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
+		Status: sales.Status(perf, now), PauseMessage: perf.PauseMessage,
+		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
+		SignedIn: signedIn, CSRF: csrfToken(c), Now: now,
+	}
+	if signedIn {
+		v.HolderTag = h.holders.Tag(perf.ID, st.ID)
+	}
+	return v
+}
+
 // drawHall lays seats out on the hall grid and counts them, as the live
 // feed does (seatview). me is the signed-in student (0 for none): their
 // seats are drawn as "mine", and their live holds come back too.
@@ -170,12 +179,17 @@ func (h *Handler) drawHall(perfID int64, seats []db.SeatState, me int64) (compon
 	var mine []components.SeatView
 	hall := seatview.Hall(seats, func(s db.SeatState) components.SeatView {
 		v := h.seatView(perfID, s, me)
-		if me != 0 && s.StudentID == me && s.State == "held" {
+		if heldBy(s, me) {
 			mine = append(mine, v)
 		}
 		return v
 	})
 	return hall, seatview.Count(seats), mine
+}
+
+// heldBy reports whether s is a live hold of student me (0: nobody).
+func heldBy(s db.SeatState, me int64) bool {
+	return me != 0 && s.StudentID == me && s.State == "held"
 }
 
 // seatView is seat s as student me sees it (seatview.View with the
@@ -364,19 +378,11 @@ func (h *Handler) answerView(c echo.Context, perf db.Performance, labels []strin
 	if err != nil {
 		return components.PerformanceView{}, nil, err
 	}
-	now := h.now()
-	v := components.PerformanceView{
-		Slug: perf.Slug, Title: perf.Title, HallName: perf.HallName,
-		StartsAt: perf.StartsAt, SalesOpenAt: perf.SalesOpenAt, SalesCloseAt: perf.SalesCloseAt,
-		Status: sales.Status(perf, now), PauseMessage: perf.PauseMessage,
-		HoldSeconds: perf.HoldSeconds, TicketLimit: perf.TicketLimit,
-		SignedIn: signedIn, CSRF: csrfToken(c), Now: now,
-		FreeRows: sum.FreeRows,
-		Occupancy: components.Occupancy{Sold: sum.Sold, Held: sum.Held, Available: sum.Available,
-			Capacity: sum.Sold + sum.Held + sum.Available},
-	}
+	v := h.viewOf(c, perf, st, signedIn)
+	v.FreeRows = sum.FreeRows
+	v.Occupancy = components.Occupancy{Sold: sum.Sold, Held: sum.Held, Available: sum.Available,
+		Capacity: sum.Sold + sum.Held + sum.Available}
 	if signedIn {
-		v.HolderTag = h.holders.Tag(perf.ID, st.ID)
 		for _, t := range sum.Tickets {
 			v.MyTickets = append(v.MyTickets, components.TicketLink{ID: t.ID, SeatLabel: t.SeatLabel})
 		}
@@ -391,7 +397,7 @@ func (h *Handler) answerView(c echo.Context, perf db.Performance, labels []strin
 		if want[s.Label] {
 			named = append(named, sv)
 		}
-		if signedIn && s.StudentID == st.ID && s.State == "held" {
+		if heldBy(s, st.ID) {
 			v.MyHolds = append(v.MyHolds, sv)
 		}
 	}
