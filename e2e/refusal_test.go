@@ -36,6 +36,7 @@ var refusalWords = map[string]map[string]string{
 		"checked_in": "이미 입장에 쓰인 티켓은 취소할 수 없어요",
 		"offline":    "인터넷에 연결되지 않았어요",
 		"server":     "잠시 문제가 생겼어요",
+		"busy":       "지금 예매가 몰리고 있어요",
 	},
 	"en": {
 		"wrong_code": "don't match",
@@ -48,6 +49,7 @@ var refusalWords = map[string]map[string]string{
 		"checked_in": "already used at the gate cannot be cancelled",
 		"offline":    "not connected to the internet",
 		"server":     "Something went wrong",
+		"busy":       "Booking is very busy right now",
 	},
 }
 
@@ -199,6 +201,17 @@ func refusals(t *testing.T, lang string) {
 	if strings.Contains(html, "Bad Gateway") {
 		t.Error("the proxy's error page was swapped into the page")
 	}
+
+	// "Best available" loses every race it runs (the database answers that
+	// each seat it tries was taken a moment ago, as in a crowd): after its
+	// last try the student is told to try again in a moment.
+	app.Exec(t, `CREATE OR REPLACE FUNCTION festa_hold(p_performance bigint, p_label text, p_student bigint,
+		p_actor_kind text, p_actor_id bigint, p_ip text, p_user_agent text,
+		OUT r_code text, OUT r_seat_id bigint, OUT r_label text, OUT r_row_label text, OUT r_number int,
+		OUT r_x int, OUT r_y int, OUT r_kind text, OUT r_state text, OUT r_student_id bigint,
+		OUT r_held_until timestamptz, OUT r_version bigint, OUT r_released text[])
+		LANGUAGE plpgsql AS $$ BEGIN r_code := 'seat_taken'; END $$`)
+	refused(t, app, ctx, words["busy"], chromedp.Click(`#best-seat`, chromedp.ByQuery))
 
 	// The session ended meanwhile (signed out elsewhere): a tap leads to
 	// the sign-in page instead of doing nothing.
