@@ -226,6 +226,9 @@ func TestTrafficViewRefusesTheGate(t *testing.T) {
 		chromedp.SendKeys(`input[name="username"]`, "gate"),
 		chromedp.SendKeys(`input[name="password"]`, staffPassword(t, app, "gate")),
 		chromedp.Submit(`input[name="password"]`),
+		// The sign-in page's own heading is visible until the browser has
+		// moved on: wait for its form to go first.
+		chromedp.WaitNotPresent(`input[name="password"]`),
 		chromedp.WaitVisible(`main h1`),
 		chromedp.Text(`main`, &text),
 		chromedp.Evaluate(`document.querySelectorAll('#traffic-chart, #traffic-funnel').length`, &charts),
