@@ -7,23 +7,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// SeatSummary is what a booking answer shows without the whole seat map:
+// SeatSummary is what a booking answer reads without the whole seat map:
 // the page already has the map and keeps it live over its socket, so a
 // hold, release or refusal only needs the seats it names, the student's
-// own, the counts and the student's tickets. Reading and drawing the 600
-// seats of a hall for every tap was most of a tap's cost (see
-// BenchmarkHoldRelease in handlers).
+// own and the student's tickets. Reading and drawing the 600 seats of a
+// hall for every tap was most of a tap's cost (see BenchmarkHoldRelease
+// in handlers), and so was counting them in the database (3 ms of the
+// database's time a tap at the opening): the counts come from the hall
+// the instance already holds in memory, with these seats laid over it
+// (seatview.Tally).
 type SeatSummary struct {
 	// Seats are the seats asked for by label and every seat the student
 	// holds or bought, once each, in hall order, as PerformanceSeats reads
 	// them (an expired hold is available).
 	Seats []SeatState
-	// Sold, Held and Available count the performance's seats (blocked and
-	// reserved seats are in none of them).
-	Sold, Held, Available int
-	// FreeRows are the labels of the rows with an available seat, front row
-	// first.
-	FreeRows []string
 	// Tickets are the student's active tickets of the performance, oldest
 	// first.
 	Tickets []TicketSeat
@@ -37,7 +34,7 @@ type TicketSeat struct {
 
 // SeatSummary reads the summary of performanceID for student (0 for
 // nobody) and the seats labelled labels, in one round trip (a batch of
-// three statements; each is a consistent read, and the live socket
+// two statements; each is a consistent read, and the live socket
 // corrects anything that changed between them).
 func (s *Store) SeatSummary(ctx context.Context, performanceID, student int64, labels []string) (SeatSummary, error) {
 	var out SeatSummary
@@ -57,29 +54,6 @@ func (s *Store) SeatSummary(ctx context.Context, performanceID, student int64, l
 		var err error
 		out.Seats, err = pgx.CollectRows(rows, scanSeatState)
 		return err
-	})
-	// The counts and the free rows in one pass over the hall, a row of
-	// counts per seat row (this ran once per tap; two passes took a
-	// millisecond of the database's time each).
-	b.Queue(`SELECT s.row_label, min(s.y) AS y,
-			count(*) FILTER (WHERE `+effectiveState+` = 'sold'),
-			count(*) FILTER (WHERE `+effectiveState+` = 'held'),
-			count(*) FILTER (WHERE `+effectiveState+` = 'available')
-		FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id
-		WHERE ps.performance_id = $1
-		GROUP BY s.row_label ORDER BY y`, performanceID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var label string
-			var y, sold, held, free int
-			if err := rows.Scan(&label, &y, &sold, &held, &free); err != nil {
-				return err
-			}
-			out.Sold, out.Held, out.Available = out.Sold+sold, out.Held+held, out.Available+free
-			if free > 0 {
-				out.FreeRows = append(out.FreeRows, label)
-			}
-		}
-		return rows.Err()
 	})
 	b.Queue(`SELECT t.id::text, s.label FROM tickets t JOIN seats s ON s.id = t.seat_id
 		WHERE t.performance_id = $1 AND t.student_id = $2 AND t.status = 'active'

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -238,10 +237,6 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	}
 	st, _ := h.student(c)
 	ctx := c.Request().Context()
-	load := func(ctx context.Context) ([]db.SeatState, error) {
-		seats, _, err := h.store.PerformanceSeats(ctx, perf.ID)
-		return seats, err
-	}
 	// Someone may take the chosen seat between the look and the hold, and
 	// at the opening many press "best available" in the same instant, all
 	// shown the same seats. The first try takes the best seat; each retry
@@ -249,7 +244,7 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	// spreads over the front rows instead of queueing for one seat.
 	tried := map[string]bool{}
 	for _, spread := range bestSpread {
-		seats, err := h.recentSeats.get(ctx, perf.ID, load)
+		seats, err := h.hallNow(ctx, perf.ID)
 		if err != nil {
 			return err
 		}
@@ -370,18 +365,22 @@ func (h *Handler) answerBooking(c echo.Context, perf db.Performance, changed []s
 // refresh) draws: everything performanceView has except the hall, which
 // the page already shows and keeps live, so a tap reads a few seats, the
 // counts and the student's tickets (db.Store.SeatSummary) instead of the
-// whole map. named are the seats labelled labels, as they now are, in
-// hall order.
+// whole map, and counts the hall this instance holds in memory (hallNow)
+// with those seats laid over it. named are the seats labelled labels, as
+// they now are, in hall order.
 func (h *Handler) answerView(c echo.Context, perf db.Performance, labels []string) (components.PerformanceView, []components.SeatView, error) {
+	ctx := c.Request().Context()
 	st, signedIn := h.student(c)
-	sum, err := h.store.SeatSummary(c.Request().Context(), perf.ID, st.ID, labels)
+	sum, err := h.store.SeatSummary(ctx, perf.ID, st.ID, labels)
+	if err != nil {
+		return components.PerformanceView{}, nil, err
+	}
+	hall, err := h.hallNow(ctx, perf.ID)
 	if err != nil {
 		return components.PerformanceView{}, nil, err
 	}
 	v := h.viewOf(c, perf, st, signedIn)
-	v.FreeRows = sum.FreeRows
-	v.Occupancy = components.Occupancy{Sold: sum.Sold, Held: sum.Held, Available: sum.Available,
-		Capacity: sum.Sold + sum.Held + sum.Available}
+	v.Occupancy, v.FreeRows = seatview.Tally(hall, sum.Seats, st.ID)
 	if signedIn {
 		for _, t := range sum.Tickets {
 			v.MyTickets = append(v.MyTickets, components.TicketLink{ID: t.ID, SeatLabel: t.SeatLabel})

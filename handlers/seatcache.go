@@ -9,13 +9,34 @@ import (
 )
 
 // seatsFresh is how old a performance's seats may be when "best
-// available" picks from them. The hold decides (the database refuses a
-// taken seat and the picker tries another), so a picture this old only
-// ever costs a retry.
+// available" picks from them, or an answer counts them, on an instance
+// where nobody watches the performance live. The hold decides (the
+// database refuses a taken seat and the picker tries another), so a
+// picture this old only ever costs a retry; the counts it gives are
+// corrected by the seats the answer read itself, and by the page's
+// socket at its next batch.
 const seatsFresh = 200 * time.Millisecond
 
+// hallNow returns the performance's seats as this instance knows them
+// without reading the hall for the asking: the live map's, when someone
+// here watches it (realtime.Broker.Seats: never older than what the
+// page's socket was already sent, so an answer counted from them cannot
+// set the page's counts back), else one reading at most seatsFresh old,
+// shared by every tap. Read them; never change them.
+func (h *Handler) hallNow(ctx context.Context, perfID int64) ([]db.SeatState, error) {
+	if h.live != nil {
+		if seats := h.live.Seats(perfID); seats != nil {
+			return seats, nil
+		}
+	}
+	return h.recentSeats.get(ctx, perfID, func(ctx context.Context) ([]db.SeatState, error) {
+		seats, _, err := h.store.PerformanceSeats(ctx, perfID)
+		return seats, err
+	})
+}
+
 // seatSnapshots shares one reading of a performance's seats among the
-// best-available taps of this instance: at the opening, hundreds arrive
+// taps of this instance: at the opening, hundreds arrive
 // in the same instant, and each reading all the hall's seats made the
 // database do the same work hundreds of times over.
 type seatSnapshots struct {

@@ -193,6 +193,31 @@ func (b *Broker) WakeAll() {
 	}
 }
 
+// Seats returns the performance's seats as this instance's live map last
+// showed them to its viewers (row and seat order; shared, so read them and
+// never change them), or nil when nobody here watches it. A booking answer
+// counts from them: they are at least as new as anything the page's socket
+// has already been sent, so the answer never sets its counts back.
+func (b *Broker) Seats(performanceID int64) []db.SeatState {
+	if performanceID == homeKey {
+		return nil
+	}
+	b.mu.RLock()
+	h := b.hubs[performanceID]
+	b.mu.RUnlock()
+	if h == nil {
+		return nil
+	}
+	f, ok := h.feed.(*seatFeed)
+	if !ok {
+		return nil
+	}
+	if seats := f.shown.Load(); seats != nil {
+		return *seats
+	}
+	return nil
+}
+
 // Viewers counts the viewers connected to this instance, by performance
 // id; the event home's are under 0. Other instances' viewers are not
 // counted.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"festa/components"
@@ -52,6 +53,10 @@ type seatFeed struct {
 	sales  db.SalesState
 	banner string
 
+	// shown is a copy of seats as last sent to viewers, for Broker.Seats
+	// to read from other goroutines (seats itself is the hub's alone).
+	shown atomic.Pointer[[]db.SeatState]
+
 	// draw renders a live update of the changed seats with the counts
 	// and the position they bring a page to; nil draws the performance
 	// page's regions. The projection screen (screenFeed) draws its own.
@@ -76,7 +81,16 @@ func (f *seatFeed) load(ctx context.Context) error {
 		f.unsure[i] = s.State == "available" && s.Version > 0
 	}
 	f.next = f.earliestExpiry()
+	f.share()
 	return nil
+}
+
+// share publishes the seats as they now are for Broker.Seats: a copy,
+// made once per batch (a 600-seat hall is a few tens of kilobytes), read
+// by every booking answer until the next.
+func (f *seatFeed) share() {
+	seats := slices.Clone(f.seats)
+	f.shown.Store(&seats)
 }
 
 func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
@@ -99,6 +113,9 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 	f.next = f.earliestExpiry()
 	// A seat held and released inside one window looks as it did: nothing
 	// to send.
+	if len(b.Seats) > 0 {
+		f.share()
+	}
 	if len(changed) == 0 {
 		return nil, nil
 	}
@@ -177,6 +194,7 @@ func (f *seatFeed) expire(now time.Time) *delta {
 	if len(changed) == 0 {
 		return nil
 	}
+	f.share()
 	return f.delta(changed, time.Time{}, now)
 }
 

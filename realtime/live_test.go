@@ -523,3 +523,42 @@ func TestPing(t *testing.T) {
 		t.Fatalf("the silent viewer was closed normally")
 	}
 }
+
+// Broker.Seats is the hall exactly as this instance's viewers were last
+// shown it (booking answers count from it): nil while nobody watches, the
+// first snapshot once someone does, a change as soon as a viewer has it,
+// and each reading stays as it was when a later change comes.
+func TestSeatsAreWhatViewersWereShown(t *testing.T) {
+	t.Parallel()
+	app := apptest.Start(t, apptest.Options{})
+	perf := performance(t, app.Store, "opening")
+	if seats := app.Live.Seats(perf); seats != nil {
+		t.Fatalf("%d seats with nobody watching", len(seats))
+	}
+	v := dial(t, app.URL, "/ws/p/opening", "ko", nil)
+	v.next()
+	state := func(seats []db.SeatState, label string) string {
+		for _, s := range seats {
+			if s.Label == label {
+				return s.State
+			}
+		}
+		return "missing"
+	}
+	first := app.Live.Seats(perf)
+	if len(first) != len(dbSeats(t, app.Store, perf)) || state(first, "C12") != "available" || state(first, "P13") != "blocked" {
+		t.Fatalf("first: %d seats, C12 %s, P13 %s", len(first), state(first, "C12"), state(first, "P13"))
+	}
+	hold(t, app.Store, perf, students(t, app.Store, 1)[0], 3*time.Minute, "C12")
+	app.Notifier.Poke(perf)
+	v.until("C12 held", func() bool { return v.state("C12") == "held" })
+	if got := state(app.Live.Seats(perf), "C12"); got != "held" {
+		t.Errorf("C12 is %s in Seats after the viewer saw it held", got)
+	}
+	if state(first, "C12") != "available" {
+		t.Error("a later change altered an earlier reading of Seats")
+	}
+	if app.Live.Seats(0) != nil {
+		t.Error("the event home's hub answered Seats")
+	}
+}

@@ -29,17 +29,54 @@ func View(s db.SeatState, tag string, me int64) components.SeatView {
 func Count(seats []db.SeatState) components.Occupancy {
 	var o components.Occupancy
 	for _, s := range seats {
-		switch s.State {
-		case "sold":
-			o.Sold++
-		case "held":
-			o.Held++
-		case "available":
-			o.Available++
-		}
+		count(&o, s.State)
 	}
 	o.Capacity = o.Sold + o.Held + o.Available
 	return o
+}
+
+func count(o *components.Occupancy, state string) {
+	switch state {
+	case "sold":
+		o.Sold++
+	case "held":
+		o.Held++
+	case "available":
+		o.Available++
+	}
+}
+
+// Tally is Count with the rows that have a free seat (front row first),
+// for a reading of the hall (base, in row and seat order, as the live map
+// or a recent snapshot holds it) with fresher readings of a few of its
+// seats laid over it: a booking answer reads the seats it touched and
+// counts the rest from memory, instead of counting the hall in the
+// database on every tap. A fresh seat replaces its base reading unless
+// the base one is newer (a later version of the seat). fresh holds every
+// seat student me (0 for nobody) holds or bought, so a seat the base
+// reading gives me that fresh lacks was given up since (moved, released or
+// run out): it counts as available.
+func Tally(base, fresh []db.SeatState, me int64) (components.Occupancy, []string) {
+	newer := make(map[int64]db.SeatState, len(fresh))
+	for _, s := range fresh {
+		newer[s.SeatID] = s
+	}
+	var o components.Occupancy
+	var rows []string
+	for _, s := range base {
+		if f, ok := newer[s.SeatID]; ok && f.Version >= s.Version {
+			s = f
+		} else if !ok && me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
+			s.State = "available"
+		}
+		count(&o, s.State)
+		// The seats come row by row, so a row is listed once.
+		if s.State == "available" && (len(rows) == 0 || rows[len(rows)-1] != s.RowLabel) {
+			rows = append(rows, s.RowLabel)
+		}
+	}
+	o.Capacity = o.Sold + o.Held + o.Available
+	return o, rows
 }
 
 // Hall lays the seats out on the hall grid, each drawn by view.
