@@ -57,16 +57,20 @@ func count(o *components.Occupancy, state string) {
 // reading gives me that fresh lacks was given up since (moved, released or
 // run out): it counts as available.
 func Tally(base, fresh []db.SeatState, me int64) (components.Occupancy, []string) {
-	newer := make(map[int64]db.SeatState, len(fresh))
-	for _, s := range fresh {
-		newer[s.SeatID] = s
-	}
 	var o components.Occupancy
 	var rows []string
 	for _, s := range base {
-		if f, ok := newer[s.SeatID]; ok && f.Version >= s.Version {
-			s = f
-		} else if !ok && me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
+		// fresh is a few seats: a scan beats a map made for every answer.
+		i := -1
+		for j := range fresh {
+			if fresh[j].SeatID == s.SeatID {
+				i = j
+				break
+			}
+		}
+		if i >= 0 && fresh[i].Version >= s.Version {
+			s = fresh[i]
+		} else if i < 0 && me != 0 && s.StudentID == me && (s.State == "held" || s.State == "sold") {
 			s.State = "available"
 		}
 		count(&o, s.State)
