@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,5 +107,86 @@ func TestNegotiate(t *testing.T) {
 		if got := Negotiate(r); got != c.want {
 			t.Errorf("cookie %q accept %q: got %q, want %q", c.cookie, c.accept, got, c.want)
 		}
+	}
+}
+
+// A message without arguments is translated once per language and kept;
+// the kept one is the same text, every language keeps its own, and an id
+// the catalogue lacks is not kept (ids made from data cannot grow it).
+func TestPlainMessagesAreKeptPerLanguage(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ko, en := b.Localizer("ko"), b.Localizer("en")
+	if b.Localizer("ko") != ko || b.Localizer("xx") != ko {
+		t.Error("a language's Localizer is not shared")
+	}
+	const id = "booking.sold_out"
+	first, again := ko.T(id), ko.T(id)
+	if first == "" || strings.HasPrefix(first, "⟦") || first != again {
+		t.Errorf("ko %q then %q", first, again)
+	}
+	if en.T(id) == first {
+		t.Errorf("English shares Korean's kept text %q", first)
+	}
+	if got := ko.T("no.such.message"); got != "⟦no.such.message⟧" {
+		t.Errorf("missing message: %q", got)
+	}
+	n := 0
+	ko.plain.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Errorf("%d messages kept, want 1 (the missing one is not)", n)
+	}
+}
+
+// Every message with arguments reads the same through its kept shape as
+// through go-i18n's template, the first time and after, in each language.
+func TestShapesPrintAsTheTemplatesDo(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	files, _ := fs.Glob(localeFiles, "locales/*.json")
+	for _, f := range files {
+		data, _ := fs.ReadFile(localeFiles, f)
+		for _, m := range regexp.MustCompile(`{{\.(\w+)}}`).FindAllStringSubmatch(string(data), -1) {
+			names[m[1]] = true
+		}
+	}
+	var args []any
+	n := 0
+	for name := range names {
+		if name == "count" {
+			continue
+		}
+		n++
+		if n%2 == 0 {
+			args = append(args, name, n*7) // numbers print as the template prints them
+		} else {
+			args = append(args, name, "<"+name+"> & 'x'") // and text is not escaped
+		}
+	}
+	checked := 0
+	for _, lang := range Languages {
+		l := b.Localizer(lang)
+		ids, err := Keys(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			want, _ := l.localize(id, args...)
+			if got := l.T(id, args...); got != want {
+				t.Errorf("%s %s: first %q, template %q", lang, id, got, want)
+			}
+			if got := l.T(id, args...); got != want {
+				t.Errorf("%s %s: kept %q, template %q", lang, id, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d messages checked", checked)
 	}
 }
