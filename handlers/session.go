@@ -52,7 +52,7 @@ func newSessions(store *db.Store, secure bool) *scs.SessionManager {
 	// Expired rows are swept every 10 minutes by each instance; the sweep is
 	// one DELETE and harmless to run twice.
 	sm.Store = pgxstore.NewWithCleanupInterval(store.Pool, 10*time.Minute)
-	sm.Codec = sessionCodec{}
+	sm.Codec = SessionCodec{}
 	sm.Lifetime = sessionLifetime
 	sm.Cookie.Name = "festa_session"
 	sm.Cookie.HttpOnly = true

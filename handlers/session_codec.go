@@ -10,16 +10,16 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// sessionCodec encodes sessions as small tagged JSON instead of scs's gob.
+// SessionCodec encodes sessions as small tagged JSON instead of scs's gob.
 // Every request decodes its session, and gob sends and compiles the type
 // description of each value with every blob: an eighth of a booking tap's
 // CPU in BenchmarkHoldRelease. festa's sessions hold only strings, int64s
 // and bools; a session with any other value is written as gob, and every
 // gob session (all of them, before this codec) still reads, so nobody is
 // signed out by the change.
-type sessionCodec struct{}
+type SessionCodec struct{}
 
-// sessionJSON starts a session encoded by sessionCodec. A gob stream
+// sessionJSON starts a session encoded by SessionCodec. A gob stream
 // starts with a length byte, never with '{'.
 var sessionJSON = []byte("{\"festa\":1,")
 
@@ -29,7 +29,7 @@ type taggedSession struct {
 	Values   map[string][2]string `json:"v"` // key → {type, value}: "s", "i" or "b"
 }
 
-func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+func (SessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
 	out := taggedSession{Festa: 1, Deadline: deadline, Values: make(map[string][2]string, len(values))}
 	for k, v := range values {
 		switch v := v.(type) {
@@ -50,7 +50,7 @@ func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 	return b, err
 }
 
-func (sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+func (SessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if !bytes.HasPrefix(b, sessionJSON) {
 		return scs.GobCodec{}.Decode(b)
 	}

@@ -15,7 +15,7 @@ func TestSessionCodecRoundTrips(t *testing.T) {
 		{"student_id": int64(7), "at": 2.5}, // a float is not festa's: gob
 		{},
 	} {
-		b, err := sessionCodec{}.Encode(deadline, values)
+		b, err := SessionCodec{}.Encode(deadline, values)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func TestSessionCodecRoundTrips(t *testing.T) {
 		if json := len(b) > 0 && b[0] == '{'; json == hasTime {
 			t.Errorf("%v encoded as %.30q", values, b)
 		}
-		d, got, err := sessionCodec{}.Decode(b)
+		d, got, err := SessionCodec{}.Decode(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestSessionCodecRoundTrips(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := (sessionCodec{}).Decode([]byte(`{"festa":1,"d":"2026-11-28T09:00:00Z","v":{"x":["f","1"]}}`)); err == nil {
+	if _, _, err := (SessionCodec{}).Decode([]byte(`{"festa":1,"d":"2026-11-28T09:00:00Z","v":{"x":["f","1"]}}`)); err == nil {
 		t.Error("an unknown value type decoded")
 	}
 }

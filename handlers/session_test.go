@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
 	"festa/apptest"
+	"festa/handlers"
 )
 
 // sessionRow is the one session row of client c (by its cookie).
@@ -48,14 +47,14 @@ func ageSession(t *testing.T, app *apptest.App, row sessionRow, deadline time.Ti
 	if err := app.Store.Pool.QueryRow(ctx, `SELECT data FROM sessions WHERE token = $1`, row.token).Scan(&data); err != nil {
 		t.Fatal(err)
 	}
-	_, values, err := scs.GobCodec{}.Decode(data)
+	_, values, err := handlers.SessionCodec{}.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {
 		edit(values)
 	}
-	data, err = scs.GobCodec{}.Encode(deadline, values)
+	data, err = handlers.SessionCodec{}.Encode(deadline, values)
 	if err != nil {
 		t.Fatal(err)
 	}
