@@ -126,6 +126,14 @@ func refusals(t *testing.T, lang string) {
 	app.Exec(t, `UPDATE performances SET sales_close_at = now() - interval '1 second' WHERE slug = 'opening'`)
 	refused(t, app, ctx, words["closed"], clickSeat("D6"))
 	app.Exec(t, `UPDATE performances SET sales_close_at = now() + interval '1 day' WHERE slug = 'opening'`)
+	// The live map's periodic catch-up may have read the sales while they
+	// were closed: the page then reloads itself within two seconds
+	// (festa.js, on a banner saying sales closed), which would cut off an
+	// answer the next step waits for. The student reloads it first.
+	browsertest.Run(t, ctx,
+		chromedp.Navigate(app.URL+"/p/opening"),
+		chromedp.WaitVisible(`#live-status[data-live="open"]`, chromedp.ByQuery),
+	)
 
 	// A hold that ran out before confirm: the reason, and the panel goes
 	// back to picking, the seat back to free.
@@ -278,28 +286,33 @@ func expectAlert(t *testing.T, ctx context.Context, scope, want string) {
 	w, _ := json.Marshal(want)
 	find := `Array.from(document.querySelectorAll(` + string(q) + `)).find(function (e) { return e.textContent.indexOf(` + string(w) + `) >= 0 })`
 	// Poll by hand: a form post navigates, and an evaluation during the
-	// navigation fails; that is not the answer yet.
-	var found bool
-	for deadline := time.Now().Add(10 * time.Second); !found && time.Now().Before(deadline); {
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`!!(`+find+`)`, &found)); err != nil || !found {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if !found {
-		var got string
-		chromedp.Run(ctx, chromedp.Evaluate(`location.pathname + ": " + ((document.querySelector(`+string(q)+`) || {}).textContent || "(no alert in `+scope+`)")`, &got))
-		t.Errorf("no alert saying %q in %s (shown: %q)", want, scope, got)
-		return
-	}
-	var where string
-	browsertest.Run(t, ctx, chromedp.Evaluate(`(function () {
-		var m = `+find+`, r = m.getBoundingClientRect();
+	// navigation fails; that is not the answer yet. Finding the alert and
+	// judging whether it can be seen is one evaluation: the page may go on
+	// to reload itself (a live banner saying sales closed does that), and
+	// the alert must have been there to read when it was found.
+	check := `(function () {
+		var m = ` + find + `;
+		if (!m) return "";
+		var r = m.getBoundingClientRect();
 		if (r.width < 1 || r.height < 1) return "it has no size";
 		if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return "it is off screen: " + JSON.stringify(r);
 		var e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
 		if (!e || !(m === e || m.contains(e))) return "it is covered by " + (e ? e.outerHTML.slice(0, 120) : "nothing");
 		return "ok";
-	})()`, &where))
+	})()`
+	var where string
+	for deadline := time.Now().Add(10 * time.Second); where == "" && time.Now().Before(deadline); {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(check, &where)); err != nil || where == "" {
+			where = ""
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if where == "" {
+		var got string
+		chromedp.Run(ctx, chromedp.Evaluate(`location.pathname + ": " + ((document.querySelector(`+string(q)+`) || {}).textContent || "(no alert in `+scope+`)")`, &got))
+		t.Errorf("no alert saying %q in %s (shown: %q)", want, scope, got)
+		return
+	}
 	if where != "ok" {
 		t.Errorf("the alert %q is not visible: %s", want, where)
 	}
