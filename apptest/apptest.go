@@ -301,6 +301,20 @@ func (a *App) Exec(t testing.TB, sql string, args ...any) {
 	}
 }
 
+// AddStaff creates a staff account (role council or gate) whose password
+// is password, hashed cheaply, as `festa staff add` would on a school's
+// own database.
+func (a *App) AddStaff(t testing.TB, username, role, password string) {
+	t.Helper()
+	hash, err := passhash.Hash(password, passhash.Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.CreateStaff(context.Background(), username, role, hash, db.Actor{Kind: "system"}); err != nil {
+		t.Fatalf("apptest: add staff %s: %v", username, err)
+	}
+}
+
 // Count runs a counting query.
 func (a *App) Count(t testing.TB, sql string, args ...any) int {
 	t.Helper()

@@ -12,8 +12,6 @@ import (
 
 	"festa/apptest"
 	"festa/browsertest"
-	"festa/db"
-	"festa/passhash"
 )
 
 // staffSignIn signs the browser in as a staff account and opens next.
@@ -36,13 +34,7 @@ func staffSignIn(t *testing.T, ctx context.Context, app *apptest.App, user, pass
 // done; the footer offers the council its console, not a staff sign-in.
 func TestConsoleFirstStepsInBrowser(t *testing.T) {
 	app := apptest.StartEmpty(t, apptest.Options{})
-	hash, err := passhash.Hash("first-steps-pass", passhash.Fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := app.Store.CreateStaff(context.Background(), "hana", "council", hash, db.Actor{Kind: "system"}); err != nil {
-		t.Fatal(err)
-	}
+	app.AddStaff(t, "hana", "council", "first-steps-pass")
 	for _, size := range []struct {
 		name string
 		opts browsertest.Options

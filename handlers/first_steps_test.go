@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,8 +8,6 @@ import (
 	"testing"
 
 	"festa/apptest"
-	"festa/db"
-	"festa/passhash"
 )
 
 // firstStepRE finds a checklist step and whether it is done.
@@ -33,13 +30,7 @@ func firstSteps(body string) string {
 func emptyCouncil(t *testing.T) (*apptest.App, *apptest.Client) {
 	t.Helper()
 	app := apptest.StartEmpty(t, apptest.Options{})
-	hash, err := passhash.Hash("first-steps-pass", passhash.Fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := app.Store.CreateStaff(context.Background(), "hana", "council", hash, db.Actor{Kind: "system"}); err != nil {
-		t.Fatal(err)
-	}
+	app.AddStaff(t, "hana", "council", "first-steps-pass")
 	c := app.NewClient(t)
 	c.Get("/staff/login")
 	if resp, body := authPost(app, c, "/staff/login", url.Values{"username": {"hana"}, "password": {"first-steps-pass"}}); resp.StatusCode != http.StatusSeeOther {
