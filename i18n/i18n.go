@@ -103,7 +103,7 @@ func (l *Localizer) T(id string, args ...any) string {
 		}
 		return s
 	}
-	if hasCount(args) {
+	if _, ok := arg(args, "count"); ok {
 		// The count picks the plural form: go-i18n's rules decide.
 		s, _ := l.localize(id, args...)
 		return s
@@ -137,7 +137,7 @@ const marker = "\x00"
 func (l *Localizer) shape(id string, args []any) (shape, bool) {
 	marked := make([]any, 0, len(args))
 	for i := 0; i+1 < len(args); i += 2 {
-		key := fmt.Sprint(args[i])
+		key := argKey(args[i])
 		marked = append(marked, key, marker+key+marker)
 	}
 	s, ok := l.localize(id, marked...)
@@ -164,11 +164,9 @@ func (sh shape) fill(args []any) string {
 	var b strings.Builder
 	for i, key := range sh.keys {
 		b.WriteString(sh.text[i])
-		v := any("<no value>") // what the template printed for a missing key
-		for j := 0; j+1 < len(args); j += 2 {
-			if fmt.Sprint(args[j]) == key {
-				v = args[j+1]
-			}
+		v, ok := arg(args, key)
+		if !ok {
+			v = "<no value>" // what the template printed for a missing key
 		}
 		fmt.Fprint(&b, v)
 	}
@@ -176,13 +174,24 @@ func (sh shape) fill(args []any) string {
 	return b.String()
 }
 
-func hasCount(args []any) bool {
+// arg is the value of key among the key/value pairs args; the last pair
+// wins, as it did in the template's data.
+func arg(args []any, key string) (v any, ok bool) {
 	for i := 0; i+1 < len(args); i += 2 {
-		if k, ok := args[i].(string); ok && k == "count" {
-			return true
+		if argKey(args[i]) == key {
+			v, ok = args[i+1], true
 		}
 	}
-	return false
+	return v, ok
+}
+
+// argKey is a key of T's arguments as a name ("seat"; anything else is
+// printed).
+func argKey(k any) string {
+	if s, ok := k.(string); ok {
+		return s
+	}
+	return fmt.Sprint(k)
 }
 
 // localize translates through go-i18n; false for an id the catalogue
@@ -192,7 +201,7 @@ func (l *Localizer) localize(id string, args ...any) (string, bool) {
 	if len(args) > 0 {
 		data := make(map[string]any, len(args)/2)
 		for i := 0; i+1 < len(args); i += 2 {
-			key := fmt.Sprint(args[i])
+			key := argKey(args[i])
 			data[key] = args[i+1]
 			if key == "count" {
 				cfg.PluralCount = args[i+1]
