@@ -100,6 +100,7 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 	}
 	f.horizon = max(f.horizon, b.Horizon)
 	var changed []int
+	newer := false
 	for _, s := range b.Seats {
 		i, ok := f.index[s.SeatID]
 		if !ok || s.Version <= f.seats[i].Version {
@@ -109,13 +110,14 @@ func (f *seatFeed) refresh(ctx context.Context) (*delta, error) {
 			changed = append(changed, i)
 		}
 		f.seats[i], f.lapsed[i], f.unsure[i] = s, time.Time{}, false
+		newer = true
 	}
 	f.next = f.earliestExpiry()
-	// A seat held and released inside one window looks as it did: nothing
-	// to send.
-	if len(b.Seats) > 0 {
+	if newer {
 		f.share()
 	}
+	// A seat held and released inside one window looks as it did: nothing
+	// to send.
 	if len(changed) == 0 {
 		return nil, nil
 	}
