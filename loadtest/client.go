@@ -59,6 +59,17 @@ func newClient(base string, source net.IP, waiter Waiter, words *refusals) *Clie
 	}}
 }
 
+// NewClient is a student's phone for other load commands
+// (festa-bench-live): one connection from the default address, no waiting
+// room; refusals are told apart for a performance of ticketLimit.
+func NewClient(base string, ticketLimit int) (*Client, error) {
+	words, err := newRefusals(ticketLimit)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(base, nil, nil, words), nil
+}
+
 // Answer is one response, read whole.
 type Answer struct {
 	Status   int
@@ -198,6 +209,13 @@ func (c *Client) Hold(ctx context.Context, slug, seat string) (Answer, string) {
 	})
 }
 
+// Release gives a held seat back: POST /p/{slug}/release.
+func (c *Client) Release(ctx context.Context, slug, seat string) (Answer, string) {
+	return c.step(ctx, "", func() Answer {
+		return c.Post(ctx, "/p/"+slug+"/release", url.Values{"seat": {seat}}, true)
+	})
+}
+
 // Best taps "best available": POST /p/{slug}/best.
 func (c *Client) Best(ctx context.Context, slug string) (Answer, string) {
 	return c.step(ctx, "", func() Answer {
@@ -261,6 +279,10 @@ func has(body []byte, msg string) bool {
 	}
 	return true
 }
+
+// Kind names what went wrong with an answer to a booking tap ("" for a
+// success): a refusal by its message, else the status or the network.
+func (c *Client) Kind(a Answer) string { return kindOf(a, c.words, "", "") }
 
 // kindOf names what went wrong with an answer, for the report's errors by
 // kind ("" for a success).

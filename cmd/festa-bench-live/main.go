@@ -4,8 +4,10 @@
 // committed UPDATE of performance_seats, numbered by the seat trigger, then
 // a poke of a realtime.Notifier, which NOTIFYs the instance as another
 // instance's booking would; -via booking uses the full hold and release
-// transactions instead), and reports commit-to-receive latency, message
-// rate, and the server's CPU and memory per viewer.
+// transactions instead; -via http has signed-in students tap hold and
+// release through the server itself, timing each tap and click-to-screen),
+// and reports commit-to-receive latency, message rate, and the server's
+// CPU and memory per viewer.
 //
 // Everything runs on loopback. Without DATABASE_URL it starts a private
 // PostgreSQL in a temporary folder (removed at the end) and loads the demo
@@ -45,6 +47,7 @@ import (
 
 	"festa/db"
 	"festa/demo"
+	"festa/loadtest"
 	"festa/passhash"
 	"festa/pgcluster"
 	"festa/realtime"
@@ -71,6 +74,8 @@ type options struct {
 	performance string
 	lang        string
 	via         string
+	// setup is -via http's fresh performance and its bench students.
+	setup *loadtest.Setup
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -86,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.ramp, "ramp", 1000, "viewers opened per second")
 	fs.StringVar(&o.performance, "performance", "opening", "performance slug")
 	fs.StringVar(&o.lang, "lang", "ko", "viewers' Accept-Language")
-	fs.StringVar(&o.via, "via", "update", "how seats change: update (one UPDATE of performance_seats per change, the seat trigger numbering it) or booking (the handlers' hold and release transactions)")
+	fs.StringVar(&o.via, "via", "update", "how seats change: update (one UPDATE of performance_seats per change, the seat trigger numbering it), booking (the handlers' hold and release transactions) or http (signed-in students tapping hold and release through the server, on a fresh 600-seat performance)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -96,8 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.viewers < 1 || o.rate <= 0 || o.duration <= 0 || o.ramp < 1 {
 		return errors.New("-viewers, -rate, -d and -ramp must be positive")
 	}
-	if o.via != "update" && o.via != "booking" {
-		return errors.New("-via must be update or booking")
+	if o.via != "update" && o.via != "booking" && o.via != "http" {
+		return errors.New("-via must be update, booking or http")
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 
@@ -112,6 +117,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 
+	if o.via == "http" {
+		// Bench students with known codes, on a performance of their own:
+		// the demo's students' codes are hashed and unknown here.
+		o.setup, err = loadtest.Prepare(ctx, store, loadtest.SetupOptions{Students: httpSeats, Seats: httpSeats})
+		if err != nil {
+			return err
+		}
+		o.performance = o.setup.Slug
+	}
 	base, server, err := startServer(ctx, o, dbURL, logf)
 	if err != nil {
 		return err
@@ -259,6 +273,8 @@ type results struct {
 	duration                       time.Duration
 
 	lat                              *histogram
+	taps                             *histogram     // -via http: each hold or release request, sent to answered
+	tapErrors                        map[string]int // -via http: refused or failed taps by kind
 	messages                         int64
 	early                            int64
 	before, idle, loaded, afterStart serverStats
@@ -276,8 +292,14 @@ func (r *results) print(w io.Writer, o options, args []string) {
 	fmt.Fprintf(w, "command: %s\n", strings.Join(args, " "))
 	fmt.Fprintf(w, "viewers connected: %d of %d (%d dial errors); first message %d bytes of HTML (sent deflated)\n", r.connected, r.viewers, r.dialErrors, r.fullStateBytes)
 	fmt.Fprintf(w, "seat changes (via %s): %d committed (%.1f/s), %d failed\n", o.via, r.changes, r.achievedRate, r.changeErrors)
-	fmt.Fprintf(w, "commit-to-receive: p50 %v  p95 %v  p99 %v  max %v  (%d samples, %d unmatched)\n",
-		r.lat.quantile(.5), r.lat.quantile(.95), r.lat.quantile(.99), r.lat.max(), r.lat.count(), r.early)
+	from := "commit-to-receive"
+	if o.via == "http" {
+		from = "click-to-screen (from sending the tap)"
+		fmt.Fprintf(w, "taps (POST hold/release through the server): p50 %v  p95 %v  p99 %v  max %v  (%d answered)%s\n",
+			r.taps.quantile(.5), r.taps.quantile(.95), r.taps.quantile(.99), r.taps.max(), r.taps.count(), kinds(r.tapErrors))
+	}
+	fmt.Fprintf(w, "%s: p50 %v  p95 %v  p99 %v  max %v  (%d samples, %d unmatched)\n",
+		from, r.lat.quantile(.5), r.lat.quantile(.95), r.lat.quantile(.99), r.lat.max(), r.lat.count(), r.early)
 	fmt.Fprintf(w, "messages received: %d (%.0f/s, %.1f per viewer per second)\n", r.messages, float64(r.messages)/secs, float64(r.messages)/secs/n)
 	cpu := r.after.cpu - r.afterStart.cpu
 	fmt.Fprintf(w, "server CPU: %.0f%% of one core (%.1f µs per viewer per second, %.1f µs per message sent)\n",
@@ -300,6 +322,54 @@ func (r *results) print(w io.Writer, o options, args []string) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "server stopped (SIGTERM): viewers closed with %s\n", strings.Join(parts, ", "))
 	}
+}
+
+// kinds lists failed taps by kind, or nothing when none failed.
+func kinds(errs map[string]int) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, n := range errs {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, n))
+	}
+	sort.Strings(parts)
+	return "; failed: " + strings.Join(parts, ", ")
+}
+
+// httpSeats is the size of -via http's performance, and its students: one
+// per seat, each holding and releasing only their own.
+const httpSeats = 600
+
+// signIn signs in a phone per seat (n of setup's students), 32 at a time,
+// each loading the performance page as a student does before tapping.
+func signIn(ctx context.Context, base string, setup *loadtest.Setup, n int, logf func(string, ...any)) ([]*loadtest.Client, error) {
+	logf("signing in %d students…", n)
+	phones := make([]*loadtest.Client, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, err := loadtest.NewClient(base, setup.TicketLimit)
+			if err == nil {
+				_, err = c.SignIn(ctx, setup.Students[i], setup.Slug)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("sign in %s: %w", setup.Students[i].No, err)
+				return
+			}
+			phones[i] = c
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return phones, nil
 }
 
 func mib(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
@@ -347,16 +417,23 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	}
 	clock.state = make([]atomic.Int32, len(free))
 	clock.at = make([]atomic.Int64, len(free))
-	rows, _ := store.Pool.Query(ctx, `SELECT id FROM students WHERE enabled ORDER BY id LIMIT $1`, len(free))
-	students, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	if len(students) < len(free) {
-		return nil, fmt.Errorf("need %d students for %d free seats, have %d", len(free), len(free), len(students))
+	var students []int64
+	var phones []*loadtest.Client
+	if o.via == "http" {
+		if phones, err = signIn(ctx, base, o.setup, len(free), logf); err != nil {
+			return nil, err
+		}
+	} else {
+		rows, _ := store.Pool.Query(ctx, `SELECT id FROM students WHERE enabled ORDER BY id LIMIT $1`, len(free))
+		if students, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return nil, err
+		}
+		if len(students) < len(free) {
+			return nil, fmt.Errorf("need %d students for %d free seats, have %d", len(free), len(free), len(students))
+		}
 	}
 
-	r := &results{viewers: o.viewers, lat: newHistogram(), closeCodes: map[string]int{}}
+	r := &results{viewers: o.viewers, lat: newHistogram(), taps: newHistogram(), closeCodes: map[string]int{}}
 	if r.before, err = scrape(base); err != nil {
 		return nil, err
 	}
@@ -440,21 +517,53 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	var (
 		changes, changeErrs atomic.Int64
 		step                atomic.Int64
-		drivers             sync.WaitGroup
+		driving             sync.WaitGroup
+	)
+	var (
+		tapErrsMu sync.Mutex
+		tapErrs   = map[string]int{}
 	)
 	jobs := make(chan struct{}, 64)
-	for range 8 {
-		drivers.Add(1)
+	drivers := 8
+	if o.via == "http" {
+		drivers = 64 // a request waits on the server as well as the database
+	}
+	for range drivers {
+		driving.Add(1)
 		go func() {
-			defer drivers.Done()
+			defer driving.Done()
 			for range jobs {
 				k := step.Add(1) - 1
 				i := int(k % int64(len(free)))
 				holdIt := (k/int64(len(free)))%2 == 0
 				actor := db.Actor{Kind: "system", IP: "127.0.0.1", UserAgent: "festa-bench-live"}
+				st := stateCode([]byte("available"))
+				if holdIt {
+					st = stateCode([]byte("held"))
+				}
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				var err error
 				switch {
+				case o.via == "http":
+					// Timed from the tap: the clock starts before the request
+					// (click → screen), state first as view expects.
+					clock.state[i].Store(st)
+					clock.at[i].Store(time.Now().UnixNano())
+					var a loadtest.Answer
+					if holdIt {
+						a, _ = phones[i].Hold(cctx, o.performance, free[i].Label)
+					} else {
+						a, _ = phones[i].Release(cctx, o.performance, free[i].Label)
+					}
+					if a.Err == nil {
+						r.taps.add(a.Took)
+					}
+					if kind := phones[i].Kind(a); kind != "" {
+						tapErrsMu.Lock()
+						tapErrs[kind]++
+						tapErrsMu.Unlock()
+						err = errors.New(kind)
+					}
 				case o.via == "booking" && holdIt:
 					_, err = store.Hold(cctx, perf.ID, free[i].Label, students[i], actor)
 				case o.via == "booking":
@@ -471,13 +580,12 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 					changeErrs.Add(1)
 					continue
 				}
-				st := stateCode([]byte("available"))
-				if holdIt {
-					st = stateCode([]byte("held"))
+				changes.Add(1)
+				if o.via == "http" {
+					continue // the server pokes its own hub, as for any tap
 				}
 				clock.at[i].Store(time.Now().UnixNano())
 				clock.state[i].Store(st)
-				changes.Add(1)
 				notifier.Poke(perf.ID)
 			}
 		}()
@@ -500,7 +608,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	}
 	driveTick.Stop()
 	close(jobs)
-	drivers.Wait()
+	driving.Wait()
 	r.duration = time.Since(start)
 	time.Sleep(2 * time.Second) // let the last batches land
 	measuring.Store(false)
@@ -513,6 +621,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	}
 	r.loaded = r.after
 	r.changes, r.changeErrors = changes.Load(), changeErrs.Load()
+	r.tapErrors = tapErrs
 	r.achievedRate = float64(r.changes) / r.duration.Seconds()
 	r.messages, r.early = messages.Load(), early.Load()
 
@@ -529,9 +638,10 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 			<-waitDone
 		}
 	} else {
-		r.closeCodes = nil
+		// Someone else's server: the close codes are ours, not news.
 		stopViewers()
 		wg.Wait()
+		r.closeCodes = nil
 	}
 	return r, nil
 }
