@@ -74,6 +74,9 @@ type options struct {
 	performance string
 	lang        string
 	via         string
+	// watch spreads the viewers in turn over these instances (with -url:
+	// changes made on one reach the others' viewers through NOTIFY).
+	watch []string
 	// setup is -via http's fresh performance and its bench students.
 	setup *loadtest.Setup
 }
@@ -91,12 +94,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.ramp, "ramp", 1000, "viewers opened per second")
 	fs.StringVar(&o.performance, "performance", "opening", "performance slug")
 	fs.StringVar(&o.lang, "lang", "ko", "viewers' Accept-Language")
+	watch := fs.String("watch", "", "comma-separated base URLs of instances to spread the viewers over in turn (default: the server); e.g. -url http://127.0.0.1:8081 -watch http://127.0.0.1:8081,http://127.0.0.1:8082")
 	fs.StringVar(&o.via, "via", "update", "how seats change: update (one UPDATE of performance_seats per change, the seat trigger numbering it), booking (the handlers' hold and release transactions) or http (signed-in students tapping hold and release through the server, on a fresh 600-seat performance)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	for _, u := range strings.Split(*watch, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			o.watch = append(o.watch, u)
+		}
 	}
 	if o.viewers < 1 || o.rate <= 0 || o.duration <= 0 || o.ramp < 1 {
 		return errors.New("-viewers, -rate, -d and -ramp must be positive")
@@ -291,6 +300,9 @@ func (r *results) print(w io.Writer, o options, args []string) {
 		r.connected, o.performance, o.rate, r.duration, runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(w, "command: %s\n", strings.Join(args, " "))
 	fmt.Fprintf(w, "viewers connected: %d of %d (%d dial errors); first message %d bytes of HTML (sent deflated)\n", r.connected, r.viewers, r.dialErrors, r.fullStateBytes)
+	if len(o.watch) > 1 {
+		fmt.Fprintf(w, "viewers spread in turn over %s; the server figures below are of %s alone\n", strings.Join(o.watch, ", "), o.url)
+	}
 	fmt.Fprintf(w, "seat changes (via %s): %d committed (%.1f/s), %d failed\n", o.via, r.changes, r.achievedRate, r.changeErrors)
 	from := "commit-to-receive"
 	if o.via == "http" {
@@ -452,7 +464,14 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	vctx, stopViewers := context.WithCancel(context.Background())
 	defer stopViewers()
 	ready := make(chan struct{}, o.viewers)
-	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws/p/" + o.performance
+	watch := o.watch
+	if len(watch) == 0 {
+		watch = []string{base}
+	}
+	var wsURLs []string
+	for _, u := range watch {
+		wsURLs = append(wsURLs, "ws"+strings.TrimPrefix(u, "http")+"/ws/p/"+o.performance)
+	}
 	hdr := http.Header{"Accept-Language": {o.lang}}
 	logf("opening %d viewers at %d/s…", o.viewers, o.ramp)
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -460,6 +479,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	for i := 0; i < o.viewers; {
 		<-tick.C
 		for j := 0; j < perTick && i < o.viewers; j, i = j+1, i+1 {
+			wsURL := wsURLs[i%len(wsURLs)]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
