@@ -79,3 +79,55 @@ func TestAnswerCountsTheOwnTapOverTheHallInMemory(t *testing.T) {
 		})
 	}
 }
+
+// "Best available" on a hall this instance knows only from a moment ago:
+// every seat but one was taken since (here behind its back, in SQL, with
+// no NOTIFY and no catch-up), yet the tap gets that one seat at once, not
+// a "busy" after trying seats that are gone; and with none left it says
+// sold out and changes nothing.
+func TestBestAvailableFindsTheLastSeatBehindAStaleHall(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3, LiveCatchUp: time.Hour})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/p/opening", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	if _, _, err := conn.Read(ctx); err != nil { // the whole hall: the live map holds it now
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, _, err := conn.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	app.Exec(t, `UPDATE performance_seats ps SET state = 'blocked' FROM seats s, performances p
+		WHERE s.id = ps.seat_id AND p.id = ps.performance_id AND p.slug = 'opening' AND s.label <> 'T30'`)
+
+	a := app.NewClient(t)
+	a.SignIn(app.Demo.Students[0].No)
+	status, body := a.Post("/p/opening/best", nil, true)
+	if status != 200 {
+		t.Fatalf("best available with one seat left: %d %.300s", status, body)
+	}
+	var label string
+	app.Store.Pool.QueryRow(t.Context(), `SELECT s.label FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id WHERE ps.state = 'held'`).Scan(&label)
+	if label != "T30" {
+		t.Errorf("best available held %q, want the last free seat T30", label)
+	}
+
+	b := app.NewClient(t)
+	b.SignIn(app.Demo.Students[1].No)
+	before := app.Fingerprint(t)
+	status, body = b.Post("/p/opening/best", nil, true)
+	if status != 409 || !strings.Contains(body, "남은 좌석이 없어요") {
+		t.Errorf("best available with nothing left: %d %.300s; want 409 sold out", status, body)
+	}
+	if app.Fingerprint(t) != before {
+		t.Error("a sold-out best available changed the database")
+	}
+}
