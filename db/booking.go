@@ -23,10 +23,6 @@ var (
 	ErrStudentDisabled = errors.New("student is disabled")
 	ErrTicketCancelled = errors.New("ticket already cancelled")
 	ErrCheckedIn       = errors.New("ticket already used at the gate")
-	// "Best available" found no seat: none is free, or every free seat is
-	// being booked by someone else at this instant.
-	ErrSoldOut  = errors.New("no seat is free")
-	ErrSeatBusy = errors.New("every free seat is being booked right now")
 )
 
 // Actor is who asked for a change, and from where, for the audit log.
@@ -140,8 +136,6 @@ var refusals = map[string]error{
 	"ticket_cancelled": ErrTicketCancelled,
 	"checked_in":       ErrCheckedIn,
 	"holds_changed":    errHoldsChanged,
-	"sold_out":         ErrSoldOut,
-	"busy":             ErrSeatBusy,
 }
 
 // errHoldsChanged is festa_confirm's answer when the student's live holds
@@ -214,49 +208,22 @@ type HoldResult struct {
 // Taking over an expired hold records its expiry first. The rules are
 // applied by festa_hold, in one statement.
 func (s *Store) Hold(ctx context.Context, performanceID int64, label string, studentID int64, a Actor) (HoldResult, error) {
-	res, err := s.hold(ctx, `festa_hold($1, $2, $3, $4, $5, $6, $7)`,
-		append([]any{performanceID, label, studentID}, actorArgs(a)...))
-	if err != nil {
-		return HoldResult{}, fmt.Errorf("db: hold %s: %w", label, err)
-	}
-	return res, nil
-}
-
-// HoldBest holds the first of the seats labelled candidates (best first)
-// that is free and not being booked by anyone else at this instant, else
-// the front-most free seat, for the student, by Hold's rules
-// (festa_hold_best, one statement). A crowd pressing "best available" at
-// once spreads over the best seats, one each. ErrSoldOut: no seat is free;
-// ErrSeatBusy: the free ones are all being booked right now.
-func (s *Store) HoldBest(ctx context.Context, performanceID int64, candidates []string, studentID int64, a Actor) (HoldResult, error) {
-	if candidates == nil {
-		candidates = []string{}
-	}
-	res, err := s.hold(ctx, `festa_hold_best($1, $2, $3, $4, $5, $6, $7)`,
-		append([]any{performanceID, candidates, studentID}, actorArgs(a)...))
-	if err != nil {
-		return HoldResult{}, fmt.Errorf("db: hold the best seat: %w", err)
-	}
-	return res, nil
-}
-
-// hold calls a hold function (call, with args) and reads its result.
-func (s *Store) hold(ctx context.Context, call string, args []any) (HoldResult, error) {
 	var out HoldResult
 	var code string
 	st := &out.Seat
+	args := append([]any{performanceID, label, studentID}, actorArgs(a)...)
 	// The seat columns are NULL when the hold is refused.
 	err := s.Pool.QueryRow(ctx, `SELECT r_code, coalesce(r_seat_id, 0), coalesce(r_label, ''), coalesce(r_row_label, ''),
 			coalesce(r_number, 0), coalesce(r_x, 0), coalesce(r_y, 0), coalesce(r_kind, ''), coalesce(r_state, ''),
 			coalesce(r_student_id, 0), coalesce(r_held_until, 'epoch'), coalesce(r_version, 0), r_released
-		FROM `+call, args...).
+		FROM festa_hold($1, $2, $3, $4, $5, $6, $7)`, args...).
 		Scan(&code, &st.SeatID, &st.Label, &st.RowLabel, &st.Number, &st.X, &st.Y, &st.Kind, &st.State,
 			&st.StudentID, &st.HeldUntil, &st.Version, &out.Released)
 	if err == nil {
 		err = refusal(code)
 	}
 	if err != nil {
-		return HoldResult{}, mapRaised(err)
+		return HoldResult{}, fmt.Errorf("db: hold %s: %w", label, mapRaised(err))
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -236,29 +237,47 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	}
 	st, _ := h.student(c)
 	ctx := c.Request().Context()
-	// At the opening many press "best available" in the same instant, all
-	// shown the same seats, and the hall this instance holds is a moment
-	// behind. So the picker only ranks the seats it sees free, and the
-	// database holds the first of them nobody has taken or is taking at
-	// this instant (db.Store.HoldBest): one round trip, each of the crowd
-	// on the next best seat.
-	seats, err := h.hallNow(ctx, perf.ID)
-	if err != nil {
-		return err
+	// Someone may take the chosen seat between the look and the hold, and
+	// at the opening many press "best available" in the same instant, all
+	// shown the same seats. The first try takes the best seat; each retry
+	// picks at random among more of the best ones (bestSpread), so a crowd
+	// spreads over the front rows instead of queueing for one seat.
+	tried := map[string]bool{}
+	for _, spread := range bestSpread {
+		seats, err := h.hallNow(ctx, perf.ID)
+		if err != nil {
+			return err
+		}
+		var fresh []string
+		for _, l := range seatpick.Ranked(pickable(seats, st.ID), seatpick.Options{}, spread+len(tried)) {
+			if !tried[l] {
+				fresh = append(fresh, l)
+			}
+		}
+		if len(fresh) == 0 {
+			if len(tried) == 0 {
+				return fail(http.StatusConflict, "booking.sold_out")
+			}
+			break
+		}
+		label := fresh[rand.IntN(min(spread, len(fresh)))]
+		tried[label] = true
+		res, err := h.store.Hold(ctx, perf.ID, label, st.ID, actor(c, st.ID))
+		if errors.Is(err, db.ErrSeatTaken) {
+			continue
+		}
+		if err != nil {
+			return h.refuse(c, perf, err)
+		}
+		h.notifier.Poke(perf.ID)
+		return h.answerBooking(c, perf, append(res.Released, label))
 	}
-	ranked := seatpick.Ranked(pickable(seats, st.ID), seatpick.Options{}, len(seats))
-	res, err := h.store.HoldBest(ctx, perf.ID, ranked, st.ID, actor(c, st.ID))
-	switch {
-	case errors.Is(err, db.ErrSoldOut):
-		return fail(http.StatusConflict, "booking.sold_out")
-	case errors.Is(err, db.ErrSeatBusy):
-		return fail(http.StatusConflict, "booking.busy")
-	case err != nil:
-		return h.refuse(c, perf, err)
-	}
-	h.notifier.Poke(perf.ID)
-	return h.answerBooking(c, perf, append(res.Released, res.Seat.Label))
+	return fail(http.StatusConflict, "booking.busy")
 }
+
+// bestSpread is how many of the best free seats each try of "best
+// available" chooses among: the best one first, then ever wider.
+var bestSpread = []int{1, 8, 32, 128, 512}
 
 // pickable is the hall as the best-seat picker sees it; the student's own
 // hold counts as taken, so "best available" finds them another seat.

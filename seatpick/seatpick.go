@@ -90,9 +90,8 @@ func Best(seats []Seat, opts Options) (label string, ok bool) {
 
 // Ranked returns the labels of the n best free seats, best first, by
 // Best's rules (Best is its first). Students pressing "best available" at
-// the same instant would all be offered the same seat; festa's database
-// takes the ranking and gives each of them the first seat nobody else has
-// or is taking (db.Store.HoldBest).
+// the same instant would all be offered the same seat; a caller spreads
+// them over the first few of these instead.
 func Ranked(seats []Seat, opts Options, n int) []string {
 	if len(seats) == 0 || n <= 0 {
 		return nil
