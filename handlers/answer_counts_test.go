@@ -79,3 +79,45 @@ func TestAnswerCountsTheOwnTapOverTheHallInMemory(t *testing.T) {
 		})
 	}
 }
+
+// "Best available" on a hall this instance knows only from a moment ago,
+// in which the best seats have since been taken out of sale (here behind
+// its back, in SQL, with no NOTIFY and no catch-up): the student, who never
+// named those seats, gets another one, not "that seat cannot be booked".
+func TestBestAvailableSkipsSeatsBlockedSinceTheHallWasRead(t *testing.T) {
+	app := apptest.Start(t, apptest.Options{Students: 3, LiveCatchUp: time.Hour})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/p/opening", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	if _, _, err := conn.Read(ctx); err != nil { // the whole hall: the live map holds it now
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, _, err := conn.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	// The two best seats (TestBestAvailablePicksACentreSeat), which
+	// "best available" tries first.
+	app.Exec(t, `UPDATE performance_seats ps SET state = 'blocked' FROM seats s, performances p
+		WHERE s.id = ps.seat_id AND p.id = ps.performance_id AND p.slug = 'opening' AND s.label IN ('A15', 'A16')`)
+
+	a := app.NewClient(t)
+	a.SignIn(app.Demo.Students[0].No)
+	status, body := a.Post("/p/opening/best", nil, true)
+	if status != 200 {
+		t.Fatalf("best available past seats blocked since: %d %.300s", status, body)
+	}
+	var label string
+	app.Store.Pool.QueryRow(t.Context(), `SELECT s.label FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id WHERE ps.state = 'held'`).Scan(&label)
+	if label == "" || label == "A15" || label == "A16" {
+		t.Errorf("best available held %q, want a seat other than the blocked A15 and A16", label)
+	}
+}

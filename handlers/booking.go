@@ -263,7 +263,10 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 		label := fresh[rand.IntN(min(spread, len(fresh)))]
 		tried[label] = true
 		res, err := h.store.Hold(ctx, perf.ID, label, st.ID, actor(c, st.ID))
-		if errors.Is(err, db.ErrSeatTaken) {
+		if errors.Is(err, db.ErrSeatTaken) || errors.Is(err, db.ErrSeatBlocked) {
+			// The hall in hand is a moment old: the seat was taken, or the
+			// council took it out of sale, since. The student never named
+			// it, so that is no answer for them; try another.
 			continue
 		}
 		if err != nil {
