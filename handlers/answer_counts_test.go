@@ -15,6 +15,32 @@ import (
 // occupancyOf reads the counts a booking answer draws.
 var occupancyOf = regexp.MustCompile(`id="occupancy"[^>]*data-sold="(\d+)"[^>]*data-held="(\d+)"[^>]*data-available="(\d+)"`)
 
+// watchOpening opens a live seat map of "opening" on app for the rest of
+// the test and waits for its whole hall, so the instance's live map holds
+// the hall from then on (and, with LiveCatchUp long, learns of changes
+// only from NOTIFY).
+func watchOpening(t *testing.T, app *apptest.App) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/p/opening", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	if _, _, err := conn.Read(ctx); err != nil { // the whole hall
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, _, err := conn.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 // A booking answer counts the hall this instance already holds (the live
 // map's, or a shared recent reading) with the seats it read itself laid
 // over it, so it counts the student's own taps, whichever way the hall was
@@ -31,24 +57,7 @@ func TestAnswerCountsTheOwnTapOverTheHallInMemory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			app := apptest.Start(t, apptest.Options{Students: 3, LiveCatchUp: time.Hour})
 			if watched {
-				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-				defer cancel()
-				conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/p/opening", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conn.SetReadLimit(1 << 20)
-				t.Cleanup(func() { conn.CloseNow() })
-				if _, _, err := conn.Read(ctx); err != nil { // the whole hall: the hub holds it now
-					t.Fatal(err)
-				}
-				go func() {
-					for {
-						if _, _, err := conn.Read(context.Background()); err != nil {
-							return
-						}
-					}
-				}()
+				watchOpening(t, app)
 			}
 			counts := func(body string) string {
 				m := occupancyOf.FindStringSubmatch(body)
@@ -86,24 +95,7 @@ func TestAnswerCountsTheOwnTapOverTheHallInMemory(t *testing.T) {
 // named those seats, gets another one, not "that seat cannot be booked".
 func TestBestAvailableSkipsSeatsBlockedSinceTheHallWasRead(t *testing.T) {
 	app := apptest.Start(t, apptest.Options{Students: 3, LiveCatchUp: time.Hour})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(app.URL, "http")+"/ws/p/opening", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadLimit(1 << 20)
-	t.Cleanup(func() { conn.CloseNow() })
-	if _, _, err := conn.Read(ctx); err != nil { // the whole hall: the live map holds it now
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			if _, _, err := conn.Read(context.Background()); err != nil {
-				return
-			}
-		}
-	}()
+	watchOpening(t, app)
 	// The two best seats (TestBestAvailablePicksACentreSeat), which
 	// "best available" tries first.
 	app.Exec(t, `UPDATE performance_seats ps SET state = 'blocked' FROM seats s, performances p
