@@ -284,6 +284,7 @@ type results struct {
 	lat                              *histogram
 	taps                             *histogram     // -via http: each hold or release request, sent to answered
 	tapErrors                        map[string]int // -via http: refused or failed taps by kind
+	tapErrorsMu                      sync.Mutex
 	messages                         int64
 	early                            int64
 	before, idle, loaded, afterStart serverStats
@@ -334,6 +335,28 @@ func (r *results) print(w io.Writer, o options, args []string) {
 		sort.Strings(parts)
 		fmt.Fprintf(w, "server stopped (SIGTERM): viewers closed with %s\n", strings.Join(parts, ", "))
 	}
+}
+
+// tap sends phone's hold (or release) of label through the server, as
+// the page's htmx does, timing the answer; it returns what went wrong, by
+// kind ("" for nothing), and counts it.
+func (r *results) tap(ctx context.Context, phone *loadtest.Client, slug, label string, hold bool) string {
+	var a loadtest.Answer
+	if hold {
+		a, _ = phone.Hold(ctx, slug, label)
+	} else {
+		a, _ = phone.Release(ctx, slug, label)
+	}
+	if a.Err == nil {
+		r.taps.add(a.Took)
+	}
+	kind := phone.Kind(a)
+	if kind != "" {
+		r.tapErrorsMu.Lock()
+		r.tapErrors[kind]++
+		r.tapErrorsMu.Unlock()
+	}
+	return kind
 }
 
 // kinds lists failed taps by kind, or nothing when none failed.
@@ -445,7 +468,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 		}
 	}
 
-	r := &results{viewers: o.viewers, lat: newHistogram(), taps: newHistogram(), closeCodes: map[string]int{}}
+	r := &results{viewers: o.viewers, lat: newHistogram(), taps: newHistogram(), tapErrors: map[string]int{}, closeCodes: map[string]int{}}
 	if r.before, err = scrape(base); err != nil {
 		return nil, err
 	}
@@ -539,10 +562,6 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 		step                atomic.Int64
 		driving             sync.WaitGroup
 	)
-	var (
-		tapErrsMu sync.Mutex
-		tapErrs   = map[string]int{}
-	)
 	jobs := make(chan struct{}, 64)
 	drivers := 8
 	if o.via == "http" {
@@ -569,19 +588,7 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 					// (click → screen), state first as view expects.
 					clock.state[i].Store(st)
 					clock.at[i].Store(time.Now().UnixNano())
-					var a loadtest.Answer
-					if holdIt {
-						a, _ = phones[i].Hold(cctx, o.performance, free[i].Label)
-					} else {
-						a, _ = phones[i].Release(cctx, o.performance, free[i].Label)
-					}
-					if a.Err == nil {
-						r.taps.add(a.Took)
-					}
-					if kind := phones[i].Kind(a); kind != "" {
-						tapErrsMu.Lock()
-						tapErrs[kind]++
-						tapErrsMu.Unlock()
+					if kind := r.tap(cctx, phones[i], o.performance, free[i].Label, holdIt); kind != "" {
 						err = errors.New(kind)
 					}
 				case o.via == "booking" && holdIt:
@@ -641,7 +648,6 @@ func measure(ctx context.Context, o options, store *db.Store, base string, srv *
 	}
 	r.loaded = r.after
 	r.changes, r.changeErrors = changes.Load(), changeErrs.Load()
-	r.tapErrors = tapErrs
 	r.achievedRate = float64(r.changes) / r.duration.Seconds()
 	r.messages, r.early = messages.Load(), early.Load()
 
