@@ -127,9 +127,18 @@ func refusals(t *testing.T, lang string) {
 	refused(t, app, ctx, words["closed"], clickSeat("D6"))
 	app.Exec(t, `UPDATE performances SET sales_close_at = now() + interval '1 day' WHERE slug = 'opening'`)
 	// The live map's periodic catch-up may have read the sales while they
-	// were closed: the page then reloads itself within two seconds
-	// (festa.js, on a banner saying sales closed), which would cut off an
-	// answer the next step waits for. The student reloads it first.
+	// were closed, and the rival's open page keeps the hub, and that
+	// reading, alive. A page joining it then gets a banner saying sales
+	// closed and reloads itself within two seconds (festa.js): a reload
+	// that could land between the next steps, with a tap sent before htmx
+	// is back (a plain form post). The council's own change would send a
+	// sales NOTIFY; this SQL does not, so the test wakes the hub's sales as
+	// that NOTIFY would, then the student reloads the page.
+	perf, err := app.Store.PerformanceBySlug(t.Context(), "opening")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Live.WakeSales(perf.ID)
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(app.URL+"/p/opening"),
 		chromedp.WaitVisible(`#live-status[data-live="open"]`, chromedp.ByQuery),
