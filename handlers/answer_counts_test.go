@@ -2,8 +2,11 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,5 +114,114 @@ func TestBestAvailableSkipsSeatsBlockedSinceTheHallWasRead(t *testing.T) {
 	app.Store.Pool.QueryRow(t.Context(), `SELECT s.label FROM performance_seats ps JOIN seats s ON s.id = ps.seat_id WHERE ps.state = 'held'`).Scan(&label)
 	if label == "" || label == "A15" || label == "A16" {
 		t.Errorf("best available held %q, want a seat other than the blocked A15 and A16", label)
+	}
+}
+
+// At the opening a crowd presses "best available" in the same instant,
+// all shown the same free seats. On one instance each must be sent to a
+// different seat at once: none queued behind another's hold of the same
+// seat, refused and sent round again (festa_best_available_conflicts_total
+// stays 0; before seat claims, everyone went for A15 first and most were
+// refused at least once), nobody told "busy", and together they hold the
+// best seats of the hall.
+func TestBestAvailableCrowdOnOneInstanceGetsDifferentSeatsAtOnce(t *testing.T) {
+	const n = 24
+	app := apptest.Start(t, apptest.Options{Students: n})
+	var clients []*apptest.Client
+	for _, s := range app.Demo.Students {
+		c := app.NewClient(t)
+		c.SignIn(s.No)
+		clients = append(clients, c)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	answers := make([]string, n)
+	for i, c := range clients {
+		wg.Go(func() {
+			<-start
+			status, body := c.Post("/p/opening/best", nil, true)
+			answers[i] = fmt.Sprintf("%d %.200s", status, body)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, a := range answers {
+		if !strings.HasPrefix(a, "200 ") {
+			t.Errorf("a student of the crowd was answered %s", a)
+		}
+	}
+	var held, students int
+	app.Store.Pool.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT student_id) FROM performance_seats WHERE state = 'held'`).Scan(&held, &students)
+	if held != n || students != n {
+		t.Errorf("%d seats held by %d students, want %d by %d", held, students, n, n)
+	}
+	if got := counterValue(t, app, "festa_best_available_conflicts_total"); got != 0 {
+		t.Errorf("%v tries of best available found their seat taken by the crowd on the same instance, want 0", got)
+	}
+}
+
+// counterValue reads a counter (summed over its labels) from the app's
+// metrics.
+func counterValue(t *testing.T, app *apptest.App, name string) float64 {
+	t.Helper()
+	mfs, err := app.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, found := 0.0, false
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			found = true
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no metric %s", name)
+	}
+	return sum
+}
+
+// A crowd taps the same seat in the same instant on one instance. One
+// holds it; every other is told plainly that someone was faster, and
+// changes nothing (the seat's claim, counted per tap in flight, is then
+// settled by every one of them; see TestSeatClaimsSpreadBestAvailable).
+func TestCrowdTappingOneSeatGetsOneHoldAndPlainRefusals(t *testing.T) {
+	const n = 24
+	app := apptest.Start(t, apptest.Options{Students: n})
+	var clients []*apptest.Client
+	for _, s := range app.Demo.Students {
+		c := app.NewClient(t)
+		c.SignIn(s.No)
+		clients = append(clients, c)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	statuses, bodies := make([]int, n), make([]string, n)
+	for i, c := range clients {
+		wg.Go(func() {
+			<-start
+			statuses[i], bodies[i] = c.Post("/p/opening/hold", url.Values{"seat": {"C7"}}, true)
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i := range n {
+		switch {
+		case statuses[i] == 200:
+			won++
+		case statuses[i] != 409 || !strings.Contains(bodies[i], "방금 다른 사람이 C7 좌석을 잡았어요"):
+			t.Errorf("a tap that lost C7 was answered %d %.300s", statuses[i], bodies[i])
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d taps held C7, want exactly one", won)
+	}
+	var held int
+	app.Store.Pool.QueryRow(t.Context(), `SELECT count(*) FROM performance_seats WHERE state = 'held'`).Scan(&held)
+	if held != 1 {
+		t.Errorf("%d seats held after the crowd tapped C7, want 1", held)
 	}
 }

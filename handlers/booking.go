@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -222,12 +221,23 @@ func (h *Handler) holdSeat(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.claims.claim(perf.ID, label, h.now())
 	res, err := h.store.Hold(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID))
+	h.settleClaim(perf.ID, label, err)
 	if err != nil {
 		return h.refuse(c, perf, err, label)
 	}
 	h.notifier.Poke(perf.ID)
 	return h.answerBooking(c, perf, append(res.Released, label))
+}
+
+// settleClaim ends the claim of a hold that has been answered with err:
+// a seat held, or gone, stays claimed a moment, until the hall picture
+// shows it; a seat whose hold was refused for another reason (the
+// student's limit, sales paused) is free for the others at once.
+func (h *Handler) settleClaim(perfID int64, label string, err error) {
+	keep := err == nil || errors.Is(err, db.ErrSeatTaken) || errors.Is(err, db.ErrSeatBlocked)
+	h.claims.settle(perfID, label, h.now(), keep)
 }
 
 func (h *Handler) holdBestSeat(c echo.Context) error {
@@ -239,34 +249,32 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Someone may take the chosen seat between the look and the hold, and
 	// at the opening many press "best available" in the same instant, all
-	// shown the same seats. The first try takes the best seat; each retry
-	// picks at random among more of the best ones (bestSpread), so a crowd
-	// spreads over the front rows instead of queueing for one seat.
+	// shown the same seats. Each takes the best seat no other tap of this
+	// instance is going for (seatClaims); a retry, after a tap elsewhere
+	// was faster, picks at random among more of the best ones
+	// (bestSpread), so a crowd spread over several instances does not
+	// queue for one seat either.
 	tried := map[string]bool{}
 	for _, spread := range bestSpread {
 		seats, err := h.hallNow(ctx, perf.ID)
 		if err != nil {
 			return err
 		}
-		var fresh []string
-		for _, l := range seatpick.Ranked(pickable(seats, st.ID), seatpick.Options{}, spread+len(tried)) {
-			if !tried[l] {
-				fresh = append(fresh, l)
-			}
-		}
-		if len(fresh) == 0 {
+		label := h.chooseBest(perf.ID, seats, st.ID, spread, tried)
+		if label == "" {
 			if len(tried) == 0 {
 				return fail(http.StatusConflict, "booking.sold_out")
 			}
 			break
 		}
-		label := fresh[rand.IntN(min(spread, len(fresh)))]
 		tried[label] = true
 		res, err := h.store.Hold(ctx, perf.ID, label, st.ID, actor(c, st.ID))
+		h.settleClaim(perf.ID, label, err)
 		if errors.Is(err, db.ErrSeatTaken) || errors.Is(err, db.ErrSeatBlocked) {
 			// The hall in hand is a moment old: the seat was taken, or the
 			// council took it out of sale, since. The student never named
 			// it, so that is no answer for them; try another.
+			h.metrics.bestConflicts.Inc()
 			continue
 		}
 		if err != nil {
@@ -276,6 +284,32 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 		return h.answerBooking(c, perf, append(res.Released, label))
 	}
 	return fail(http.StatusConflict, "booking.busy")
+}
+
+// chooseBest chooses and claims the seat for a try of "best available":
+// at random among the spread best free seats of the hall that the student
+// has not tried and no other tap of this instance is going for; "" when
+// no free seat is left that the student has not tried.
+func (h *Handler) chooseBest(perfID int64, seats []db.SeatState, me int64, spread int, tried map[string]bool) string {
+	free, now := pickable(seats, me), h.now()
+	// Rank enough seats to find spread unclaimed ones; when claims made
+	// meanwhile by other taps use them up, rank more, until the ranking
+	// holds every free seat.
+	for n := spread + len(tried) + h.claims.live(perfID, now); ; n *= 2 {
+		ranked := seatpick.Ranked(free, seatpick.Options{}, n)
+		var fresh []string
+		for _, l := range ranked {
+			if !tried[l] {
+				fresh = append(fresh, l)
+			}
+		}
+		if len(fresh) == 0 {
+			return ""
+		}
+		if label := h.claims.pick(perfID, fresh, spread, now, len(ranked) < n); label != "" {
+			return label
+		}
+	}
 }
 
 // bestSpread is how many of the best free seats each try of "best
@@ -308,6 +342,7 @@ func (h *Handler) releaseSeat(c echo.Context) error {
 	if err := h.store.Release(c.Request().Context(), perf.ID, label, st.ID, actor(c, st.ID)); err != nil {
 		return h.refuse(c, perf, err, label)
 	}
+	h.claims.freed(perf.ID, label)
 	h.notifier.Poke(perf.ID)
 	return h.answerBooking(c, perf, []string{label})
 }

@@ -100,8 +100,10 @@ type Handler struct {
 	holders  seatview.Holders
 	// recentSeats shares seat readings among best-available taps.
 	recentSeats seatSnapshots
-	live        *realtime.Broker
-	gate        *signInGate
+	// claims are the seats this instance's taps are going for.
+	claims seatClaims
+	live   *realtime.Broker
+	gate   *signInGate
 
 	pageViews *traffic.Counter // nil when nothing counts views
 }

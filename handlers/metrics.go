@@ -11,6 +11,10 @@ import (
 
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
+	// bestConflicts counts the tries of "best available" that found their
+	// seat gone since the hall picture they chose from: each costs the
+	// student another try, and five make "busy".
+	bestConflicts prometheus.Counter
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -20,8 +24,12 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Help:    "Time to answer an HTTP request, by route and status.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route", "status"}),
+		bestConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "festa_best_available_conflicts_total",
+			Help: "Tries of best available whose seat was taken or blocked since the hall picture they chose from.",
+		}),
 	}
-	reg.MustRegister(m.duration)
+	reg.MustRegister(m.duration, m.bestConflicts)
 	return m
 }
 
