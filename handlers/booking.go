@@ -289,27 +289,20 @@ func (h *Handler) holdBestSeat(c echo.Context) error {
 // chooseBest chooses and claims the seat for a try of "best available":
 // at random among the spread best free seats of the hall that the student
 // has not tried and no other tap of this instance is going for; "" when
-// no free seat is left that the student has not tried.
+// no free seat is left that the student has not tried. The whole hall is
+// ranked: Ranked sorts every free seat whatever it is asked for, and the
+// claims may cover any number of the best ones.
 func (h *Handler) chooseBest(perfID int64, seats []db.SeatState, me int64, spread int, tried map[string]bool) string {
-	free, now := pickable(seats, me), h.now()
-	// Rank enough seats to find spread unclaimed ones; when claims made
-	// meanwhile by other taps use them up, rank more, until the ranking
-	// holds every free seat.
-	for n := spread + len(tried) + h.claims.live(perfID, now); ; n *= 2 {
-		ranked := seatpick.Ranked(free, seatpick.Options{}, n)
-		var fresh []string
-		for _, l := range ranked {
-			if !tried[l] {
-				fresh = append(fresh, l)
-			}
-		}
-		if len(fresh) == 0 {
-			return ""
-		}
-		if label := h.claims.pick(perfID, fresh, spread, now, len(ranked) < n); label != "" {
-			return label
+	var fresh []string
+	for _, l := range seatpick.Ranked(pickable(seats, me), seatpick.Options{}, len(seats)) {
+		if !tried[l] {
+			fresh = append(fresh, l)
 		}
 	}
+	if len(fresh) == 0 {
+		return ""
+	}
+	return h.claims.pick(perfID, fresh, spread, h.now())
 }
 
 // bestSpread is how many of the best free seats each try of "best

@@ -79,20 +79,23 @@ func (c *seatClaims) freed(perf int64, label string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := claimKey{perf, label}
-	if e := c.m[k]; e != nil {
-		if e.until = (time.Time{}); e.inFlight == 0 {
-			delete(c.m, k)
-		}
+	e := c.m[k]
+	if e == nil {
+		return
+	}
+	e.until = time.Time{}
+	if e.inFlight == 0 {
+		delete(c.m, k)
 	}
 }
 
 // pick chooses at random among the first spread of ranked (best first,
 // not empty) that are not claimed, claims it (settle ends that) and
-// returns it; "" when every one is claimed. When ranked holds every free
-// seat (all) it then chooses among the first spread regardless: a claim
-// may outlive its hold (one refused for a seat taken on another instance,
-// say), and the last free seats must still be offered.
-func (c *seatClaims) pick(perf int64, ranked []string, spread int, now time.Time, all bool) string {
+// returns it. When every one is claimed it chooses among the first spread
+// regardless: a claim may outlive its hold (one refused for a seat taken
+// on another instance, say), and the last free seats must still be
+// offered.
+func (c *seatClaims) pick(perf int64, ranked []string, spread int, now time.Time) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	free := make([]string, 0, spread)
@@ -105,27 +108,11 @@ func (c *seatClaims) pick(perf int64, ranked []string, spread int, now time.Time
 		}
 	}
 	if len(free) == 0 {
-		if !all {
-			return ""
-		}
 		free = ranked[:min(spread, len(ranked))]
 	}
 	label := free[rand.IntN(len(free))]
 	c.entryLocked(claimKey{perf, label}, now).inFlight++
 	return label
-}
-
-// live counts the performance's seats claimed now.
-func (c *seatClaims) live(perf int64, now time.Time) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for k, e := range c.m {
-		if k.perf == perf && e.claimed(now) {
-			n++
-		}
-	}
-	return n
 }
 
 func (c *seatClaims) entryLocked(k claimKey, now time.Time) *seatClaim {
