@@ -139,7 +139,7 @@ func TestBestAvailableCrowdOnOneInstanceGetsDifferentSeatsAtOnce(t *testing.T) {
 	if held != n || students != n || !best {
 		t.Errorf("%d seats held by %d students, A15 and A16 among them: %v; want %d by %d, with the two best", held, students, best, n, n)
 	}
-	if got := counterValue(t, app, "festa_best_available_conflicts_total"); got != 0 {
+	if got := apptest.Metric(t, app.Registry, "festa_best_available_conflicts_total"); got != 0 {
 		t.Errorf("%v tries of best available found their seat taken by the crowd on the same instance, want 0", got)
 	}
 }
@@ -169,29 +169,6 @@ func crowdTaps(t *testing.T, n int, path string, form url.Values) (app *apptest.
 	close(start)
 	wg.Wait()
 	return app, statuses, bodies
-}
-
-// counterValue reads a counter (summed over its labels) from the app's
-// metrics.
-func counterValue(t *testing.T, app *apptest.App, name string) float64 {
-	t.Helper()
-	mfs, err := app.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, found := 0.0, false
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			found = true
-			for _, m := range mf.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	if !found {
-		t.Fatalf("no metric %s", name)
-	}
-	return sum
 }
 
 // A crowd taps the same seat in the same instant on one instance. One

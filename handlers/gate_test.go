@@ -764,15 +764,7 @@ func (g *gateBench) watch(b *testing.B, n int) {
 	wg.Wait()
 	// The viewers are counted once the hub has them; wait for all.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		mfs, _ := g.app.Registry.Gather()
-		live := 0.0
-		for _, mf := range mfs {
-			if mf.GetName() == "festa_live_viewers" {
-				for _, m := range mf.GetMetric() {
-					live += m.GetGauge().GetValue()
-				}
-			}
-		}
+		live := apptest.Metric(b, g.app.Registry, "festa_live_viewers")
 		if live >= float64(n) {
 			return
 		}

@@ -40,7 +40,7 @@ func TestFreshPageGetsNoFullState(t *testing.T) {
 	had := dbSeats(t, app.Store, perf)
 	v := dial(t, app.URL, since("opening", version, at), "ko", nil)
 	waitFor(t, "the viewer admitted", func() bool {
-		return counter(t, app.Registry, "festa_live_first_messages_total") == 1
+		return apptest.Metric(t, app.Registry, "festa_live_first_messages_total") == 1
 	})
 
 	hold(t, app.Store, perf, students(t, app.Store, 1)[0], time.Hour, "C12")

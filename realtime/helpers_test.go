@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -363,34 +362,6 @@ func free(t testing.TB, store *db.Store, perfID int64, labels ...string) {
 	if err != nil || tag.RowsAffected() != int64(len(labels)) {
 		t.Fatalf("free %v: %v (%d rows)", labels, err, tag.RowsAffected())
 	}
-}
-
-// counter reads a counter or gauge from reg.
-func counter(t testing.TB, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		var sum float64
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				sum += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				sum += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				sum += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-		return sum
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
 
 // waitFor polls cond (bounded by guard).

@@ -71,7 +71,7 @@ func TestSeatChangeReachesViewer(t *testing.T) {
 	}
 	// The server records a write just after it; wait for both.
 	waitFor(t, "two latency samples", func() bool {
-		return counter(t, app.Registry, "festa_live_commit_to_write_seconds") == 2
+		return apptest.Metric(t, app.Registry, "festa_live_commit_to_write_seconds") == 2
 	})
 }
 
@@ -133,7 +133,7 @@ func TestTwoInstances(t *testing.T) {
 	b.Notifier.Poke(perf)
 	onA.until("E6 held on A", func() bool { return onA.state("E6") == "held" })
 	onB.until("E6 held on B", func() bool { return onB.state("E6") == "held" })
-	if got := counter(t, b.Registry, "festa_live_notifications_total"); got < 1 {
+	if got := apptest.Metric(t, b.Registry, "festa_live_notifications_total"); got < 1 {
 		t.Fatalf("B heard %v notifications", got)
 	}
 }
@@ -165,7 +165,7 @@ func TestSlowViewerKicked(t *testing.T) {
 	rows := "ABCDEFGHIJKLMNO"
 	ids := students(t, store, len(rows))
 	batches := 0
-	for i := 0; i < 200 && counter(t, reg, "festa_live_viewers_kicked_total") == 0; i++ {
+	for i := 0; i < 200 && apptest.Metric(t, reg, "festa_live_viewers_kicked_total") == 0; i++ {
 		row := string(rows[i%len(rows)])
 		labels := make([]string, 8)
 		for n := range labels {
@@ -183,7 +183,7 @@ func TestSlowViewerKicked(t *testing.T) {
 		batches++
 	}
 	t.Logf("slow viewer dropped after %d batches", batches)
-	if got := counter(t, reg, "festa_live_viewers_kicked_total"); got != 1 {
+	if got := apptest.Metric(t, reg, "festa_live_viewers_kicked_total"); got != 1 {
 		t.Fatalf("kicked = %v after %d batches, want 1", got, batches)
 	}
 	if code := slow.closeStatus(); code != websocket.StatusTryAgainLater {
@@ -193,7 +193,7 @@ func TestSlowViewerKicked(t *testing.T) {
 	free(t, store, perf, "T10")
 	announce(t, store, perf)
 	fast.until("T10 still available", func() bool { return fast.state("T10") == "available" })
-	waitFor(t, "one viewer left", func() bool { return counter(t, reg, "festa_live_viewers") == 1 })
+	waitFor(t, "one viewer left", func() bool { return apptest.Metric(t, reg, "festa_live_viewers") == 1 })
 }
 
 // A viewer that joins just after its hub read the change log (inside the
@@ -331,7 +331,7 @@ func TestListenerFailure(t *testing.T) {
 
 	want := dbSeats(t, app.Store, perf)
 	v.until("the database's state", func() bool { return v.matches(want) })
-	if got := counter(t, app.Registry, "festa_live_listener_reconnects_total"); got < 1 {
+	if got := apptest.Metric(t, app.Registry, "festa_live_listener_reconnects_total"); got < 1 {
 		t.Fatalf("reconnects = %v", got)
 	}
 	// And the new connection carries NOTIFYs again.
@@ -367,7 +367,7 @@ func TestShutdownCloses1012(t *testing.T) {
 	if code := late.closeStatus(); code != websocket.StatusServiceRestart {
 		t.Fatalf("late viewer closed with %v, want 1012", code)
 	}
-	if n := counter(t, app.Registry, "festa_live_viewers"); n != 0 {
+	if n := apptest.Metric(t, app.Registry, "festa_live_viewers"); n != 0 {
 		t.Fatalf("viewers = %v after shutdown", n)
 	}
 }
@@ -420,7 +420,7 @@ func TestLanguages(t *testing.T) {
 	if l := en.seats["H3"].attrs["aria-label"]; !strings.Contains(l, "Row H") {
 		t.Fatalf("English label %q", l)
 	}
-	if n := counter(t, app.Registry, "festa_live_batches_rendered_total"); n != 2 {
+	if n := apptest.Metric(t, app.Registry, "festa_live_batches_rendered_total"); n != 2 {
 		t.Fatalf("batches rendered = %v, want one per language", n)
 	}
 }
@@ -512,7 +512,7 @@ func TestPing(t *testing.T) {
 		els, _ := parseOOB(data)
 		got <- els
 	}()
-	waitFor(t, "the silent viewer dropped", func() bool { return counter(t, reg, "festa_live_viewers") == 1 })
+	waitFor(t, "the silent viewer dropped", func() bool { return apptest.Metric(t, reg, "festa_live_viewers") == 1 })
 	time.Sleep(500 * time.Millisecond) // a few more pings for the one that answers
 	hold(t, store, perf, students(t, store, 1)[0], time.Hour, "K4")
 	announce(t, store, perf)

@@ -49,7 +49,7 @@ func TestPauseBannerReachesEveryInstance(t *testing.T) {
 		t.Fatalf("the home's first message: banner %+v, want an empty one", home.banner)
 	}
 	waitFor(t, "the page's socket admitted", func() bool {
-		return counter(t, b.Registry, "festa_live_first_messages_total") >= 1
+		return apptest.Metric(t, b.Registry, "festa_live_first_messages_total") >= 1
 	})
 
 	const msg = "음향 점검 중이에요. 10분 뒤에 다시 열어요."
@@ -98,7 +98,7 @@ func TestReconnectBringsAMissedPause(t *testing.T) {
 	key := components.SalesBannerView{Status: "paused", Message: p.PauseMessage}.Key()
 	current := dial(t, app.URL, since("opening", version, at)+"&s="+key, "en", nil)
 	waitFor(t, "the current page admitted", func() bool {
-		return counter(t, app.Registry, `festa_live_first_messages_total`) >= 2
+		return apptest.Metric(t, app.Registry, `festa_live_first_messages_total`) >= 2
 	})
 	// The current page gets nothing first: the next thing it reads is the
 	// resume.
@@ -129,7 +129,7 @@ func TestJoinNeverBringsAnOlderBanner(t *testing.T) {
 	key := components.SalesBannerView{Status: "paused", Message: "잠시만요"}.Key()
 	v := dial(t, app.URL, since("opening", version, at)+"&s="+key, "ko", nil)
 	waitFor(t, "the page admitted", func() bool {
-		return counter(t, app.Registry, "festa_live_first_messages_total") == 2
+		return apptest.Metric(t, app.Registry, "festa_live_first_messages_total") == 2
 	})
 	// The page is current: the first thing it reads is the next change.
 	hold(t, app.Store, perf, students(t, app.Store, 1)[0], time.Hour, "C3")
